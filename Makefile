@@ -1,0 +1,55 @@
+# Beskontakt: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck migrations-check messages test-postgres test-sqlite browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	cd beskontakt && ../$(PY) ../manage.py compilemessages --ignore=.venv -v 0
+
+## make demo: the embedded demo on SQLite, no other server (http://127.0.0.1:8000)
+demo: install messages
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py load_demo --size demo --seed 1
+	$(PY) -m beskontakt.cli serve --with-worker
+
+## make test: lint, types, migrations, then the whole suite on PostgreSQL and on SQLite
+test: install messages lint typecheck migrations-check browser test-postgres test-sqlite
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy beskontakt
+
+migrations-check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Browser tests drive Debian's Chromium; install it when missing (CI runs as root).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+
+PG_RUN_DB := beskontakt_ci_$(shell date +%s)_$$$$
+test-postgres: $(STAMP)
+	BESKONTAKT_DB=postgres BESKONTAKT_DB_NAME=$(PG_RUN_DB) BESKONTAKT_TEST_DB_NAME=test_$(PG_RUN_DB) \
+	  $(VENV)/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-sqlite: $(STAMP)
+	BESKONTAKT_DB=sqlite $(VENV)/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Shared pieces of the REST API: pagination, error format, the URL root."""

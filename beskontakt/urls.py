@@ -1,0 +1,9 @@
+"""The URL map: the agent workspace, the admin, the API and its schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
