@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "beskontakt.accounts",
     "beskontakt.subscribers",
     "beskontakt.cases",
+    "beskontakt.demo",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("beskontakt.cases.urls")),
+    path("accounts/", include("beskontakt.accounts.urls")),
+    path("subscribers/", include("beskontakt.subscribers.urls")),
+    path("api/", include("beskontakt.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
