@@ -40,7 +40,9 @@ class WorkingHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours", verbose_name=_("calendar"))
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="hours", verbose_name=_("calendar")
+    )
     weekday = models.SmallIntegerField(_("weekday"), choices=Weekday.choices)
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"))
@@ -49,7 +51,9 @@ class WorkingHours(models.Model):
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
         ordering = ["weekday", "start"]
-        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="hours_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="hours_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
@@ -59,11 +63,16 @@ class CalendarDay(models.Model):
     """A date that differs from the weekly pattern: a day off, or a working day
     (with the hours of a given weekday, or the usual hours of that date's weekday)."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days", verbose_name=_("calendar"))
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days", verbose_name=_("calendar")
+    )
     date = models.DateField(_("date"))
     working = models.BooleanField(_("working day"), default=False)
     hours_like = models.SmallIntegerField(
-        _("hours as on"), choices=WorkingHours.Weekday.choices, null=True, blank=True,
+        _("hours as on"),
+        choices=WorkingHours.Weekday.choices,
+        null=True,
+        blank=True,
         help_text=_("For a moved working day: whose weekday's hours apply."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)

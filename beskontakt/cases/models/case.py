@@ -41,10 +41,20 @@ class Queue(models.Model):
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100)
     skill = models.ForeignKey(
-        "accounts.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="queues", verbose_name=_("required skill")
+        "accounts.Skill",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queues",
+        verbose_name=_("required skill"),
     )
     calendar = models.ForeignKey(
-        "cases.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="queues", verbose_name=_("business calendar")
+        "cases.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queues",
+        verbose_name=_("business calendar"),
     )
     auto_assign = models.BooleanField(_("assign new cases automatically"), default=True)
 
@@ -66,7 +76,9 @@ class Category(models.Model):
     default_queue = models.ForeignKey(
         Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("default queue")
     )
-    default_priority = models.SmallIntegerField(_("default priority"), choices=Priority.choices, default=Priority.NORMAL)
+    default_priority = models.SmallIntegerField(
+        _("default priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -123,20 +135,37 @@ class Case(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("category")
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
-    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("queue"))
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("queue")
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases", verbose_name=_("assignee")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases", verbose_name=_("tags"))
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", verbose_name=_("parent case")
     )
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_cases", verbose_name=_("merged into")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_cases",
+        verbose_name=_("merged into"),
     )
     related = models.ManyToManyField("self", blank=True, verbose_name=_("related cases"))
     sla_policy = models.ForeignKey(
-        "cases.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("SLA policy")
+        "cases.SlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name=_("SLA policy"),
     )
     sla_state = models.CharField(_("SLA state"), max_length=10, choices=SlaState.choices, default=SlaState.NONE)
     next_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)

@@ -36,7 +36,12 @@ class Message(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     external_id = models.CharField(_("channel message id"), max_length=255, null=True, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
     )
     sender = models.CharField(_("sender"), max_length=200, blank=True)
     body = models.TextField(_("text"))
@@ -51,7 +56,9 @@ class Message(models.Model):
         indexes = [models.Index(fields=["case", "created_at"], name="message_case_created")]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "external_id"], condition=Q(external_id__isnull=False), name="message_channel_external_id"
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_channel_external_id",
             )
         ]
 
@@ -66,7 +73,9 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 class Attachment(models.Model):
     """A file that came with (or was sent in) a message."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message"))
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
     file = models.FileField(_("file"), upload_to=attachment_path)
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
@@ -129,7 +138,12 @@ class Event(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"))
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     data = models.JSONField(_("details"), default=dict, blank=True)
@@ -153,7 +167,12 @@ class Macro(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     category = models.ForeignKey(
-        "cases.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="macros", verbose_name=_("category")
+        "cases.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="macros",
+        verbose_name=_("category"),
     )
     body_ru = models.TextField(_("text (Russian)"))
     body_en = models.TextField(_("text (English)"))

@@ -22,14 +22,24 @@ class SlaPolicy(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     priority = models.SmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
     category = models.ForeignKey(
-        "cases.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policies", verbose_name=_("category")
+        "cases.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+        verbose_name=_("category"),
     )
     segment = models.CharField(_("segment"), max_length=10, choices=Subscriber.Segment.choices, blank=True)
     first_response_minutes = models.PositiveIntegerField(_("first response, minutes"))
     next_response_minutes = models.PositiveIntegerField(_("next response, minutes"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution, minutes"), null=True, blank=True)
     calendar = models.ForeignKey(
-        "cases.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="policies", verbose_name=_("calendar")
+        "cases.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="policies",
+        verbose_name=_("calendar"),
     )
     warning_percent = models.PositiveSmallIntegerField(_("warn at, % of target"), default=80)
     rank = models.PositiveIntegerField(_("rank"), default=100)
