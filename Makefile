@@ -49,7 +49,8 @@ test-postgres: $(STAMP)
 	  $(VENV)/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP)
-	BESKONTAKT_DB=sqlite $(VENV)/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
+	mkdir -p var && BESKONTAKT_DB=sqlite BESKONTAKT_TEST_DB_NAME=$(CURDIR)/var/test-$(PG_RUN_DB).sqlite3 \
+	  $(VENV)/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

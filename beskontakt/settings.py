@@ -28,9 +28,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 SECRET_KEY = os.environ.get("BESKONTAKT_SECRET_KEY", "insecure-demo-key-change-me-in-production")
 DEBUG = env_bool("BESKONTAKT_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("BESKONTAKT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("BESKONTAKT_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("BESKONTAKT_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -113,6 +111,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # A file (not memory) lets tests hand the database to a real Celery worker.
+            "TEST": {"NAME": os.environ.get("BESKONTAKT_TEST_DB_NAME")},
         }
     }
 
