@@ -131,7 +131,7 @@ def other_subscriber(db: Any) -> Subscriber:
 def users(db: Any, skill: Skill, subscriber: Subscriber) -> dict[str, User]:
     """One user per role; the agent is available with the queue's skill; the
     subscriber user is the portal login of ``subscriber``."""
-    made = {role: make_user(role) for role in ALL_ROLES}
+    made: dict[str, User] = {role: make_user(role) for role in ALL_ROLES}
     made[Role.AGENT].skills.add(skill)
     made[Role.AGENT].available = True
     made[Role.AGENT].save()

@@ -39,9 +39,7 @@ class User(AbstractUser):
     skills = models.ManyToManyField(Skill, blank=True, related_name="users", verbose_name=_("skills"))
     available = models.BooleanField(_("available for assignment"), default=False)
     max_open_cases = models.PositiveIntegerField(_("maximum open cases"), default=25)
-    language = models.CharField(
-        _("interface language"), max_length=8, choices=settings.LANGUAGES, default="ru"
-    )
+    language = models.CharField(_("interface language"), max_length=8, choices=settings.LANGUAGES, default="ru")
 
     class Meta:
         verbose_name = _("user")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +22,11 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", _("Telegram")
     PORTAL = "portal", _("Self-care portal")
     CHAT = "chat", _("Live chat")
+
+
+def fold_search_text(value: str) -> str:
+    """Lower-case ``value`` and fold ``ё`` into ``е`` (how search text is stored and queried)."""
+    return value.lower().replace("ё", "е")
 
 
 class District(models.Model):
@@ -41,7 +47,9 @@ class District(models.Model):
 class Address(models.Model):
     """A place where service is delivered: down to the apartment."""
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="addresses", verbose_name=_("district"))
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="addresses", verbose_name=_("district")
+    )
     street = models.CharField(_("street"), max_length=150)
     building = models.CharField(_("building"), max_length=20)
     entrance = models.CharField(_("entrance"), max_length=10, blank=True)
@@ -54,13 +62,14 @@ class Address(models.Model):
         indexes = [models.Index(fields=["street", "building"])]
 
     def __str__(self) -> str:
-        parts = [f"{self.street}, {_('bld.')} {self.building}"]
+        building, entrance, floor, apartment = _("bld."), _("entr."), _("fl."), _("apt.")
+        parts = [f"{self.street}, {building} {self.building}"]
         if self.entrance:
-            parts.append(f"{_('entr.')} {self.entrance}")
+            parts.append(f"{entrance} {self.entrance}")
         if self.floor is not None:
-            parts.append(f"{_('fl.')} {self.floor}")
+            parts.append(f"{floor} {self.floor}")
         if self.apartment:
-            parts.append(f"{_('apt.')} {self.apartment}")
+            parts.append(f"{apartment} {self.apartment}")
         return ", ".join(str(p) for p in parts)
 
 
@@ -159,6 +168,10 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return f"{self.contract_number} {self.display_name}"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = self.build_search_text()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def display_name(self) -> str:
         if self.kind == self.Kind.COMPANY and self.company_name:
@@ -169,12 +182,10 @@ class Subscriber(models.Model):
         """The text subscriber search matches against (kept in ``search_text``)."""
         parts = [self.contract_number, self.display_name, self.company_name]
         if self.address_id is not None and self.address is not None:
-            parts.append(str(self.address))
-        return " ".join(p for p in parts if p).lower()
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.search_text = self.build_search_text()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            # The same text whatever language the request is in ("д. 12, кв. 5").
+            with translation.override(settings.LANGUAGE_CODE):
+                parts.append(str(self.address))
+        return fold_search_text(" ".join(p for p in parts if p))
 
     def active_restrictions(self) -> list[AccessRestriction]:
         now = timezone.now()
@@ -195,7 +206,9 @@ class ContactPoint(models.Model):
     """One way to reach a subscriber (a phone number, an e-mail, a Telegram chat),
     with the subscriber's consent to be contacted there."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("subscriber"))
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("subscriber")
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     value = models.CharField(_("value"), max_length=200)
     normalized = models.CharField(_("normalized value"), max_length=200, editable=False, db_index=True)
@@ -207,7 +220,9 @@ class ContactPoint(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         constraints = [
-            models.UniqueConstraint(fields=["subscriber", "channel", "normalized"], name="contact_unique_per_subscriber")
+            models.UniqueConstraint(
+                fields=["subscriber", "channel", "normalized"], name="contact_unique_per_subscriber"
+            )
         ]
 
     def __str__(self) -> str:
@@ -232,7 +247,9 @@ class Subscription(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         ENDED = "ended", _("Ended")
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("subscriber"))
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("subscriber")
+    )
     tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("tariff"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     started_on = models.DateField(_("started"), default=timezone.localdate)
@@ -255,7 +272,9 @@ class Equipment(models.Model):
         ONT = "ont", _("Optical terminal (ONT)")
         STB = "stb", _("Set-top box")
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="equipment", verbose_name=_("subscriber"))
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="equipment", verbose_name=_("subscriber")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     vendor = models.CharField(_("vendor"), max_length=100, blank=True)
     model = models.CharField(_("model"), max_length=100)
@@ -295,12 +314,22 @@ class AccessRestriction(models.Model):
     valid_until = models.DateField(_("until"), null=True, blank=True, help_text=_("Empty: until lifted."))
     reason = models.TextField(_("reason"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("lifted by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("lifted by"),
     )
 
     class Meta:
@@ -319,13 +348,52 @@ class AccessRestriction(models.Model):
             return f"{self.get_kind_display()} {_('until')} {self.valid_until:%d.%m.%Y}"
         return str(self.get_kind_display())
 
-    def is_active_at(self, moment: object = None) -> bool:
+    def is_active_at(self, moment: datetime | None = None) -> bool:
         """Whether the restriction applies at ``moment`` (now by default)."""
         now = moment if moment is not None else timezone.now()
-        assert hasattr(now, "date")
-        today = timezone.localdate(now) if timezone.is_aware(now) else now.date()  # type: ignore[arg-type]
+        today = timezone.localdate(now) if timezone.is_aware(now) else now.date()
         if self.lifted_at is not None and self.lifted_at <= now:
             return False
         if self.valid_from > today:
             return False
         return self.valid_until is None or self.valid_until >= today
+
+
+class SubscriberEvent(models.Model):
+    """Something that happened to a subscriber's record: who, when, what, before and after.
+
+    Written by the actions in ``subscribers/actions.py`` (a restriction recorded
+    or lifted, a contact added, a consent given or withdrawn, a balance changed),
+    so the subscriber card can show the history next to the data.
+    """
+
+    class Kind(models.TextChoices):
+        RESTRICTION_RECORDED = "restriction_recorded", _("Access restriction recorded")
+        RESTRICTION_LIFTED = "restriction_lifted", _("Access restriction lifted")
+        CONTACT_ADDED = "contact_added", _("Contact added")
+        CONSENT_CHANGED = "consent_changed", _("Consent to contact changed")
+        BALANCE_UPDATED = "balance_updated", _("Balance updated")
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="events", verbose_name=_("subscriber")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("subscriber event")
+        verbose_name_plural = _("subscriber events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["subscriber", "at"], name="subscriber_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%d.%m %H:%M}"
