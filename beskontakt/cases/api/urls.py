@@ -1,0 +1,15 @@
+"""Routes of the cases API (mounted under /api/v1/)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .viewsets import CaseViewSet, InboundBatchView, InboundMessageView
+
+router = SimpleRouter()
+router.register("cases", CaseViewSet, basename="case")
+
+urlpatterns = [
+    path("messages/inbound/", InboundMessageView.as_view(), name="message-inbound"),
+    path("messages/inbound/batch/", InboundBatchView.as_view(), name="message-inbound-batch"),
+    *router.urls,
+]
