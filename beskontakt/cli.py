@@ -31,15 +31,38 @@ def _serve(argv: list[str]) -> int:
     children: list[subprocess.Popen[bytes]] = []
     if args.with_worker:
         children.append(
-            subprocess.Popen(  # noqa: S603 - fixed argument list
-                [sys.executable, "-m", "celery", "-A", "beskontakt", "worker", "--beat", "--concurrency", "1",
-                 "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "beskontakt",
+                    "worker",
+                    "--beat",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                ]
             )
         )
     children.append(
         subprocess.Popen(  # noqa: S603 - fixed argument list
-            [sys.executable, "-m", "uvicorn", "beskontakt.asgi:application", "--host", args.host,
-             "--port", str(args.port), "--log-level", "warning"]
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "beskontakt.asgi:application",
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+                "--log-level",
+                "warning",
+            ]
         )
     )
     print(f"Beskontakt is at http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
