@@ -18,7 +18,7 @@ def ensure_filesystem_transport_folders() -> None:
     """Create the folders kombu's filesystem transport reads and writes."""
     from django.conf import settings
 
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
         if folder:
             Path(str(folder)).mkdir(parents=True, exist_ok=True)

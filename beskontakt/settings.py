@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "beskontakt.accounts",
     "beskontakt.subscribers",
     "beskontakt.cases",
@@ -102,6 +103,7 @@ if DB_ENGINE == "postgres":
         }
     }
 else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -138,6 +140,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
@@ -173,11 +176,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(_CELERY_FS / "queue"),
         "data_folder_out": str(_CELERY_FS / "queue"),
         "processed_folder": str(_CELERY_FS / "processed"),
+        "control_folder": str(_CELERY_FS / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # The folders must exist before the first message is sent or read.
+    for _folder in {*CELERY_BROKER_TRANSPORT_OPTIONS.values()} - {False}:
+        Path(str(_folder)).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("BESKONTAKT_CELERY_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -214,6 +222,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "beskontakt.cases.models.case.CaseStatus",
+        "ChannelEnum": "beskontakt.subscribers.models.Channel",
+        "PriorityEnum": "beskontakt.cases.models.case.Priority",
+        "TariffKindEnum": "beskontakt.subscribers.models.Tariff.Kind",
+        "SubscriberKindEnum": "beskontakt.subscribers.models.Subscriber.Kind",
+        "EquipmentKindEnum": "beskontakt.subscribers.models.Equipment.Kind",
+        "RestrictionKindEnum": "beskontakt.subscribers.models.AccessRestriction.Kind",
+        "EventKindEnum": "beskontakt.cases.models.content.Event.Kind",
+    },
 }
 
 LOGGING = {

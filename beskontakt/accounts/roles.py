@@ -44,6 +44,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.note": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.NOC, Role.ADMIN}),
     "case.take": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN}),
     "case.assign": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Who a case may be assigned to (technicians take field work, NOC engineers network faults).
+    "case.be_assigned": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.NOC, Role.ADMIN}),
     "case.change_status": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN}),
     "case.merge": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "case.link": frozenset({Role.AGENT, Role.SUPERVISOR, Role.NOC, Role.ADMIN}),

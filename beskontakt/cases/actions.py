@@ -442,8 +442,8 @@ def _open_load() -> Any:
 def assign(case: Case, *, to: User | None, by: Any) -> Case:
     """Give the case to an agent (or back to the queue with ``to=None``)."""
     _require(by, "case.assign")
-    if to is not None and not (to.is_active and user_can(to, "case.reply")):
-        raise ValidationError({"assignee": _("This person cannot work cases: choose an active agent.")})
+    if to is not None and not (to.is_active and user_can(to, "case.be_assigned")):
+        raise ValidationError({"assignee": _("This person cannot work cases: choose an active staff member.")})
     return _assign(case, to, by)
 
 

@@ -38,10 +38,23 @@ def _extract(root: Path, scratch: Path) -> set[str]:
     shutil.copytree(root, copy, ignore=ignore)
     (copy / "locale").mkdir()
     subprocess.run(  # noqa: S603 - fixed arguments
-        [str(Path(sys.executable).parent / "django-admin"), "makemessages", "-l", "ru", "--no-obsolete", "--no-location", "-v", "0"],
+        [
+            str(Path(sys.executable).parent / "django-admin"),
+            "makemessages",
+            "-l",
+            "ru",
+            "--no-obsolete",
+            "--no-location",
+            "-v",
+            "0",
+        ],
         cwd=copy,
         check=True,
-        env={"DJANGO_SETTINGS_MODULE": "beskontakt.settings", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(PACKAGE.parent)},
+        env={
+            "DJANGO_SETTINGS_MODULE": "beskontakt.settings",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(PACKAGE.parent),
+        },
     )
     po = copy / "locale" / "ru" / "LC_MESSAGES" / "django.po"
     if not po.exists():
@@ -59,9 +72,11 @@ def test_every_string_has_a_russian_translation(root: Path, tmp_path: Path) -> N
     entries = {e.msgid: e for e in polib.pofile(str(catalogue)) if not e.obsolete}
     missing = sorted(wanted - entries.keys())
     untranslated = sorted(
-        msgid for msgid in wanted & entries.keys()
-        if "fuzzy" in entries[msgid].flags
-        or not (entries[msgid].msgstr or all(entries[msgid].msgstr_plural.values()))
+        msgid
+        for msgid in wanted & entries.keys()
+        if "fuzzy" in entries[msgid].flags or not (entries[msgid].msgstr or all(entries[msgid].msgstr_plural.values()))
     )
     assert not missing, f"{len(missing)} strings are not in {catalogue}: {missing[:20]}"
-    assert not untranslated, f"{len(untranslated)} strings have no Russian translation in {catalogue}: {untranslated[:20]}"
+    assert not untranslated, (
+        f"{len(untranslated)} strings have no Russian translation in {catalogue}: {untranslated[:20]}"
+    )

@@ -213,7 +213,7 @@ class Migration(migrations.Migration):
                 ('first_response_minutes', models.PositiveIntegerField(verbose_name='first response, minutes')),
                 ('next_response_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='next response, minutes')),
                 ('resolution_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='resolution, minutes')),
-                ('warning_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at, % of target')),
+                ('warning_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at, percent of target')),
                 ('rank', models.PositiveIntegerField(default=100, verbose_name='rank')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
                 ('calendar', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='policies', to='cases.businesscalendar', verbose_name='calendar')),

@@ -41,7 +41,7 @@ class SlaPolicy(models.Model):
         related_name="policies",
         verbose_name=_("calendar"),
     )
-    warning_percent = models.PositiveSmallIntegerField(_("warn at, % of target"), default=80)
+    warning_percent = models.PositiveSmallIntegerField(_("warn at, percent of target"), default=80)
     rank = models.PositiveIntegerField(_("rank"), default=100)
     active = models.BooleanField(_("active"), default=True)
 

@@ -36,8 +36,14 @@ BROKERS = {
 def _filesystem_options(root: Path) -> dict[str, Any]:
     folder = root / "queue"
     folder.mkdir(parents=True, exist_ok=True)
-    (root / "processed").mkdir(exist_ok=True)
-    return {"data_folder_in": str(folder), "data_folder_out": str(folder), "processed_folder": str(root / "processed")}
+    for name in ("processed", "control"):
+        (root / name).mkdir(exist_ok=True)
+    return {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
+    }
 
 
 @pytest.mark.parametrize("broker", sorted(BROKERS))
@@ -61,8 +67,23 @@ def test_worker_records_breach(broker: str, case: Case, tmp_path: Path) -> None:
     }
     options = _filesystem_options(tmp_path / "celery") if broker == "filesystem" else {}
     worker = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "celery", "-A", "beskontakt", "worker", "--pool", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "beskontakt",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
