@@ -649,17 +649,17 @@ class OperatorGenerator:
             first = case["first_response_at"]
             if assignee is not None:
                 at = first - timedelta(seconds=30) if first else created + timedelta(seconds=5)
-                timeline.append((at, -1, "assigned", assignee, {"before": None, "after": assignee}))
+                timeline.append((at, -1, "assigned", assignee, {"old": None, "new": assignee}))
             if first is not None:
-                timeline.append((first, -1, "status", assignee, {"before": "new", "after": "open"}))
+                timeline.append((first, -1, "status", assignee, {"old": "new", "new": "open"}))
             status = case["status"]
             last = messages[-1][2]
             if status in ("waiting_subscriber", "waiting_field"):
-                timeline.append((last, 999, "status", assignee, {"before": "open", "after": status}))
+                timeline.append((last, 999, "status", assignee, {"old": "open", "new": status}))
             if case["resolved_at"] is not None:
-                timeline.append((case["resolved_at"], 999, "status", assignee, {"before": "open", "after": "resolved"}))
+                timeline.append((case["resolved_at"], 999, "status", assignee, {"old": "open", "new": "resolved"}))
             if case["closed_at"] is not None:
-                timeline.append((case["closed_at"], 1000, "status", None, {"before": "resolved", "after": "closed"}))
+                timeline.append((case["closed_at"], 1000, "status", None, {"old": "resolved", "new": "closed"}))
         timeline.sort(key=lambda item: (item[0], item[1]))
         for at, _, kind, actor, data in timeline:
             events.append(

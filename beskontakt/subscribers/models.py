@@ -345,7 +345,8 @@ class AccessRestriction(models.Model):
 
     def __str__(self) -> str:
         if self.valid_until:
-            return f"{self.get_kind_display()} {_('until')} {self.valid_until:%d.%m.%Y}"
+            until = _("until")
+            return f"{self.get_kind_display()} {until} {self.valid_until:%d.%m.%Y}"
         return str(self.get_kind_display())
 
     def is_active_at(self, moment: datetime | None = None) -> bool:

@@ -105,7 +105,8 @@ class Note(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{_('Note')} {self.created_at:%d.%m %H:%M}"
+        label = _("Note")
+        return f"{label} {self.created_at:%d.%m %H:%M}"
 
 
 class Event(models.Model):

@@ -55,6 +55,7 @@ class ClockView:
     clock: SlaClock
     remaining: str
     css: str
+    overdue: bool = False
 
 
 def clock_views(case: Case) -> list[ClockView]:
@@ -75,7 +76,7 @@ def clock_views(case: Case) -> list[ClockView]:
                 css = "sla-warning"
             else:
                 css = "sla-ok"
-            remaining = format_duration(left)
+            remaining = format_duration(abs(left) if left is not None else None)
         elif clock.state == SlaClock.State.PAUSED:
             css, remaining = "sla-paused", format_duration(left)
         elif clock.state == SlaClock.State.BREACHED:
@@ -84,7 +85,8 @@ def clock_views(case: Case) -> list[ClockView]:
             css, remaining = "sla-ok", "—"
         else:
             css, remaining = "muted", "—"
-        views.append(ClockView(clock=clock, remaining=remaining, css=css))
+        overdue = clock.state in (SlaClock.State.RUNNING, SlaClock.State.PAUSED) and left is not None and left < 0
+        views.append(ClockView(clock=clock, remaining=remaining, css=css, overdue=overdue))
     return views
 
 

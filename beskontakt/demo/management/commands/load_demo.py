@@ -103,7 +103,8 @@ class Command(BaseCommand):
                 "env": PASSWORD_ENV,
             }
         )
-        self.stdout.write(f"  {_('Login'):<{width}}{_('Role'):<{role_width}}{_('Name')}")
+        login, role_title, name_title = _("Login"), _("Role"), _("Name")
+        self.stdout.write(f"  {login:<{width}}{role_title:<{role_width}}{name_title}")
         for username, role, name in rows:
             self.stdout.write(f"  {username:<{width}}{role:<{role_width}}{name}")
         self.stdout.write(
