@@ -109,6 +109,8 @@ def run_peer(args: argparse.Namespace) -> dict[str, object]:
             str(args.seconds),
             "--clients",
             str(args.clients),
+            "--list-budget",
+            str(args.peer_list_budget),
         ],
         cwd=PEER_DIR,
         check=True,
@@ -126,6 +128,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--peer-list-budget", type=float, default=300, help="seconds the peer's list samples may take in all"
+    )
     args = parser.parse_args()
     setup_django(args.db)
     from beskontakt.accounts.models import User

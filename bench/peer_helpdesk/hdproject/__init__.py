@@ -1,0 +1,1 @@
+"""Minimal Django project hosting django-helpdesk (installed from PyPI) for the peer benchmark."""
