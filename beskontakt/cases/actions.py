@@ -8,7 +8,7 @@ clocks in step. Views and the API parse input and call one action.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from beskontakt.accounts.models import User
 from beskontakt.accounts.roles import Role, user_can
 from beskontakt.subscribers.models import Channel, Subscriber
 
+from . import attachments as files_
 from . import sla
 from .models import Case, CaseStatus, Category, Event, Macro, Message, Note, Priority, Queue, Tag
 from .models.case import ACTIVE_STATUSES
@@ -244,12 +245,15 @@ def reply(
     body: str,
     channel: str | None = None,
     then_status: str | None = None,
+    attachments: Sequence[Any] | None = None,
 ) -> Message:
     """Send an answer to the subscriber (queued for delivery on the channel).
 
     The first reply stops the first-response clock; any reply stops the
     next-response clock. A new case becomes open (or ``then_status``).
     Concurrent replies by two agents are serialised on the case row and both kept.
+    ``attachments`` are uploaded files, checked by :mod:`beskontakt.cases.attachments`
+    (type from content, size, count) before anything is written.
     """
     _require(by, "case.reply")
     body = _text(body, "body")
@@ -258,7 +262,29 @@ def reply(
         raise ValidationError(
             {"channel": _("Unknown channel: use one of %(values)s.") % {"values": ", ".join(Channel.values)}}
         )
+    checked = files_.check_files(attachments)
     now = timezone.now()
+    stored: list[Any] = []
+    try:
+        message = _write_reply(case, by, body, channel, then_status, checked, stored, now)
+    except BaseException:
+        files_.discard(stored)
+        raise
+    case.refresh_from_db()
+    return message
+
+
+def _write_reply(
+    case: Case,
+    by: Any,
+    body: str,
+    channel: str,
+    then_status: str | None,
+    checked: list[files_.CheckedFile],
+    stored: list[Any],
+    now: datetime,
+) -> Message:
+    """The writing half of :func:`reply` (one transaction; stored files are added to ``stored``)."""
     with transaction.atomic():
         locked = _locked(case)
         if locked.merged_into_id is not None:
@@ -275,7 +301,11 @@ def reply(
             delivery=Message.Delivery.QUEUED,
             created_at=now,
         )
-        record(locked, Event.Kind.MESSAGE_OUT, by, at=now, channel=channel, message=message.pk)
+        extra: dict[str, Any] = {}
+        if checked:
+            stored += files_.store(message, checked)
+            extra["attachments"] = len(stored)
+        record(locked, Event.Kind.MESSAGE_OUT, by, at=now, channel=channel, message=message.pk, **extra)
         fields = []
         if locked.first_response_at is None:
             locked.first_response_at = now
@@ -288,8 +318,37 @@ def reply(
             _set_status(locked, target, by, now)
             fields += ["status", "resolved_at", "closed_at"]
         _touch(locked, now, *fields)
-    case.refresh_from_db()
     return message
+
+
+def receive_message_with_attachments(
+    *, attachments: Sequence[Any] | None = None, **kwargs: Any
+) -> tuple[Message, bool]:
+    """:func:`receive_message` with uploaded files; returns (message, created).
+
+    The files are checked first (nothing is stored if one is refused). They are
+    attached only when the message is new: a repeat of a stored (channel,
+    external id) changes nothing, its files included.
+    """
+    checked = files_.check_files(attachments)
+    stored: list[Any] = []
+    try:
+        with transaction.atomic():
+            message, created = receive_message(**kwargs)
+            if created and checked:
+                stored += files_.store(message, checked)
+                event = (
+                    Event.objects.filter(case_id=message.case_id, kind=Event.Kind.MESSAGE_IN, data__message=message.pk)
+                    .order_by("-at", "-id")
+                    .first()
+                )
+                if event is not None:
+                    event.data = {**event.data, "attachments": len(stored)}
+                    event.save(update_fields=["data"])
+    except BaseException:
+        files_.discard(stored)
+        raise
+    return message, created
 
 
 def add_note(case: Case, *, by: Any, body: str) -> Note:
@@ -388,32 +447,29 @@ def set_priority(case: Case, *, priority: int, by: Any) -> Case:
     return locked
 
 
-def set_category(case: Case, *, category: Category | None, by: Any) -> Case:
-    """Change what the case is about."""
+def _set_relation(case: Case, field: str, value: Category | Queue | None, kind: str, by: Any) -> Case:
+    """Point ``case.<field>`` at ``value`` with an event holding both ids."""
     _require(by, "case.change_status")
+    new_id = value.pk if value is not None else None
     with transaction.atomic():
         locked = _locked(case)
-        if locked.category_id != (category.pk if category else None):
+        old_id = getattr(locked, f"{field}_id")
+        if old_id != new_id:
             now = timezone.now()
-            record(
-                locked, Event.Kind.CATEGORY, by, at=now, old=locked.category_id, new=category.pk if category else None
-            )
-            locked.category = category
-            _touch(locked, now, "category")
+            record(locked, kind, by, at=now, old=old_id, new=new_id)
+            setattr(locked, field, value)
+            _touch(locked, now, field)
     return locked
+
+
+def set_category(case: Case, *, category: Category | None, by: Any) -> Case:
+    """Change what the case is about."""
+    return _set_relation(case, "category", category, Event.Kind.CATEGORY, by)
 
 
 def move_to_queue(case: Case, *, queue: Queue | None, by: Any) -> Case:
     """Put the case in another queue (its assignee stays until changed)."""
-    _require(by, "case.change_status")
-    with transaction.atomic():
-        locked = _locked(case)
-        if locked.queue_id != (queue.pk if queue else None):
-            now = timezone.now()
-            record(locked, Event.Kind.QUEUE, by, at=now, old=locked.queue_id, new=queue.pk if queue else None)
-            locked.queue = queue
-            _touch(locked, now, "queue")
-    return locked
+    return _set_relation(case, "queue", queue, Event.Kind.QUEUE, by)
 
 
 def set_tags(case: Case, *, names: Iterable[str], by: Any) -> Case:
