@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "beskontakt.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +143,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Five attachments of 10 MB each plus the form fields.
+MAX_REQUEST_BYTES = int(os.environ.get("BESKONTAKT_MAX_REQUEST_BYTES", str(55 * 1024 * 1024)))
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 WHITENOISE_USE_FINDERS = True

@@ -51,6 +51,27 @@ class CaseNumberField(forms.Field):
         return int(match.group(1))
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets the agent pick several files."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more uploaded files; their content is checked by the action (``cases/attachments.py``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class ReplyForm(forms.Form):
     """An answer to the subscriber, optionally started from a macro."""
 
@@ -63,6 +84,7 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "id": "reply-body"}),
     )
     wait = forms.BooleanField(label=_("Reply and wait for the subscriber"), required=False)
+    attachments = MultipleFileField(label=_("Files"))
 
 
 class NoteForm(forms.Form):

@@ -13,7 +13,9 @@ from rest_framework.test import APIClient
 from beskontakt.accounts.models import User
 from beskontakt.accounts.roles import Role
 from beskontakt.cases import actions
-from beskontakt.cases.models import Case, Category, Note
+from beskontakt.cases import attachments as case_files
+from beskontakt.cases.models import Attachment, Case, Category, Note
+from beskontakt.cases.tests.files import PDF, TEXT, upload
 from beskontakt.subscribers import actions as subscriber_actions
 from beskontakt.subscribers.models import AccessRestriction, Channel, Equipment, Subscriber
 
@@ -24,6 +26,12 @@ def token_client(user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    """Uploaded files of a test go to its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -45,6 +53,8 @@ class World:
     other_note: Note
     restriction: AccessRestriction
     other_restriction: AccessRestriction
+    attachment: Attachment
+    other_attachment: Attachment
 
     def client(self, role: str) -> APIClient:
         return token_client(self.users[role])
@@ -80,6 +90,12 @@ def world(
     Equipment.objects.create(
         subscriber=other_subscriber, kind=Equipment.Kind.ROUTER, model="Keenetic", serial_number="SECRET-SN-1"
     )
+    # A file on each subscriber's first message (added without new messages or events).
+    (attachment,) = case_files.store(case.messages.get(), case_files.check_files([upload("router.txt", TEXT)]))
+    (other_attachment,) = case_files.store(
+        other_case.messages.first(),  # type: ignore[arg-type]
+        case_files.check_files([upload("Секретный-скан-паспорта.pdf", PDF)]),
+    )
     return World(
         users=users,
         subscriber=subscriber,
@@ -91,4 +107,6 @@ def world(
         other_note=other_note,
         restriction=restriction,
         other_restriction=other_restriction,
+        attachment=attachment,
+        other_attachment=other_attachment,
     )

@@ -7,6 +7,7 @@ editing this test; a route whose parameters are unknown here fails loudly.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,7 @@ def secrets(world: World) -> list[str]:
         world.note.body,
         world.other_note.body,
         "tg-other-1",
+        world.other_attachment.filename,
     ]
 
 
@@ -41,6 +43,7 @@ def other_ids(world: World) -> dict[str, dict[str, int]]:
         "subscribers": {"pk": world.other_subscriber.pk, "restriction_id": world.other_restriction.pk},
         "cases": {"pk": world.other_case.pk},
         "tariffs": {"pk": world.subscriber.subscriptions.get().tariff_id},
+        "attachments": {"pk": world.other_attachment.pk},
     }
 
 
@@ -49,6 +52,7 @@ def own_ids(world: World) -> dict[str, dict[str, int]]:
         "subscribers": {"pk": world.subscriber.pk, "restriction_id": world.restriction.pk},
         "cases": {"pk": world.case.pk},
         "tariffs": {"pk": world.subscriber.subscriptions.get().tariff_id},
+        "attachments": {"pk": world.attachment.pk},
     }
 
 
@@ -60,8 +64,18 @@ def family(template: str) -> str:
     return template.removeprefix("api/v1/").split("/")[0]
 
 
+def body_of(response: Any) -> bytes:
+    """The response body, also for streamed file downloads."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
 def assert_no_leak(world: World, body: bytes, where: str) -> None:
-    text = json.dumps(json.loads(body), ensure_ascii=False) if body else ""
+    try:
+        text = json.dumps(json.loads(body), ensure_ascii=False) if body else ""
+    except ValueError:  # a downloaded file, not JSON
+        text = body.decode("utf-8", errors="replace")
     for secret in secrets(world):
         assert secret not in text, f"{where} leaks {secret!r}"
 
@@ -76,12 +90,12 @@ def test_subscriber_sees_nothing_of_another_subscriber(world: World) -> None:
             if "GET" in route.methods:
                 response = client.get(route.url())
                 assert response.status_code in (200, 403), route.template
-                assert_no_leak(world, response.content, route.template)
+                assert_no_leak(world, body_of(response), route.template)
                 checked += 1
             for method in route.methods - {"GET"}:
                 response = client.generic(method, route.url(), data="{}", content_type="application/json")
                 assert response.status_code in (400, 403), f"{method} {route.template}"
-                assert_no_leak(world, response.content, route.template)
+                assert_no_leak(world, body_of(response), route.template)
             continue
         values = other_ids(world).get(family(route.template))
         assert values is not None, f"the isolation test does not know route {route.template}: add its ids"
@@ -94,14 +108,14 @@ def test_subscriber_sees_nothing_of_another_subscriber(world: World) -> None:
                 assert response.status_code == 404, f"GET {url}"
             else:
                 assert response.status_code in (403, 404), f"{method} {url}"
-            assert_no_leak(world, response.content, f"{method} {url}")
+            assert_no_leak(world, body_of(response), f"{method} {url}")
             checked += 1
         # The subscriber's own objects do not show internal notes either.
         own = route.url(**own_ids(world)[family(route.template)])
         if "GET" in route.methods:
             response = client.get(own)
             assert response.status_code in (200, 404), own
-            assert_no_leak(world, response.content, own)
+            assert_no_leak(world, body_of(response), own)
     assert checked >= len(routes)
 
 

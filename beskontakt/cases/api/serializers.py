@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -17,7 +18,8 @@ from rest_framework import serializers
 
 from beskontakt.api.fields import DetailsField, IdField, SubscriberRefField
 from beskontakt.cases.actions import LINK_KINDS, MAX_BODY
-from beskontakt.cases.models import Case, CaseStatus, Category, Event, Message, Note, Priority, Queue, Tag
+from beskontakt.cases.attachments import MAX_FILES
+from beskontakt.cases.models import Attachment, Case, CaseStatus, Category, Event, Message, Note, Priority, Queue, Tag
 from beskontakt.subscribers.models import Channel
 
 MAX_TAGS = 50
@@ -148,8 +150,25 @@ class LinkSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=[(k, k) for k in LINK_KINDS], default="related")
 
 
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    """A file of a message: its cleaned original name, the type detected from its content, its size and where to
+    download it (the download checks access to the case again)."""
+
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return reverse("v1:attachment-download", kwargs={"pk": obj.pk})
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """A message to or from the subscriber."""
+
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
@@ -165,6 +184,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "delivery",
             "delivery_error",
             "created_at",
+            "attachments",
         ]
         read_only_fields = fields
 
@@ -172,9 +192,11 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
 class PortalMessageSerializer(serializers.ModelSerializer[Message]):
     """A message as the subscriber sees it."""
 
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
     class Meta:
         model = Message
-        fields = ["id", "case", "direction", "channel", "sender", "body", "delivery", "created_at"]
+        fields = ["id", "case", "direction", "channel", "sender", "body", "delivery", "created_at", "attachments"]
         read_only_fields = fields
 
 
@@ -189,6 +211,22 @@ class MessagePostSerializer(serializers.Serializer[Any]):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_null=True)
     then_status = serializers.ChoiceField(choices=CaseStatus.choices, required=False, allow_null=True)
     external_id = serializers.CharField(max_length=200, required=False, allow_null=True)
+
+
+class MessageUploadSerializer(MessagePostSerializer):
+    """A message with files, sent as ``multipart/form-data``: repeat the ``files`` part once per file.
+
+    At most 5 files of at most 10 MB each; accepted are JPEG, PNG, GIF, WebP, PDF and plain UTF-8 text,
+    recognised by their content (not their name).
+    """
+
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        allow_empty=True,
+        max_length=MAX_FILES,
+        help_text=_("Up to 5 files of at most 10 MB each; the type is read from each file's content."),
+    )
 
 
 class NoteSerializer(serializers.ModelSerializer[Note]):

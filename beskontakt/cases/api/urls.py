@@ -3,10 +3,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .viewsets import CaseViewSet, InboundBatchView, InboundMessageView
+from .viewsets import AttachmentViewSet, CaseViewSet, InboundBatchView, InboundMessageView
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 urlpatterns = [
     path("messages/inbound/", InboundMessageView.as_view(), name="message-inbound"),

@@ -13,12 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -30,7 +32,8 @@ from beskontakt.api.fields import ID_REGEX
 from beskontakt.api.permissions import Capabilities
 from beskontakt.cases import actions
 from beskontakt.cases.access import access_case, visible_cases
-from beskontakt.cases.models import Case, Event, Message
+from beskontakt.cases.attachments import download_response
+from beskontakt.cases.models import Attachment, Case, Event, Message
 from beskontakt.subscribers.models import Channel, Subscriber
 
 from .filters import CaseFilter
@@ -48,6 +51,7 @@ from .serializers import (
     MergeSerializer,
     MessagePostSerializer,
     MessageSerializer,
+    MessageUploadSerializer,
     NoteSerializer,
     PortalCaseSerializer,
     PortalEventSerializer,
@@ -238,21 +242,33 @@ class CaseViewSet(
         description=(
             "Staff with the reply capability send an answer (queued for delivery). A subscriber's message is "
             "stored as an inbound portal message; `external_id` makes it idempotent: a repeat answers 200 with "
-            f"the stored message and the header `{REPLAYED_HEADER}: true`."
+            f"the stored message and the header `{REPLAYED_HEADER}: true`.\n\n"
+            "Files: send `multipart/form-data` with `body` and one `files` part per file (at most 5, 10 MB each; "
+            "JPEG, PNG, GIF, WebP, PDF or UTF-8 text, recognised by content). A refused file answers 400 under "
+            "`files`, naming the file; nothing is stored then."
         ),
-        request=MessagePostSerializer,
+        request={
+            "application/json": MessagePostSerializer,
+            "multipart/form-data": MessageUploadSerializer,
+            "application/x-www-form-urlencoded": MessagePostSerializer,
+        },
         responses={201: MessageSerializer, 200: MessageSerializer, 400: ERRORS_400},
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
     def messages(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         portal = is_portal_user(request.user)
         serializer_class = PortalMessageSerializer if portal else MessageSerializer
         if request.method == "GET":
-            rows = Message.objects.filter(case=case).order_by("created_at", "id")
+            rows = Message.objects.filter(case=case).prefetch_related("attachments").order_by("created_at", "id")
             page = self.paginate_queryset(rows)  # type: ignore[arg-type]
             return self.get_paginated_response(serializer_class(page, many=True).data)
-        data = MessagePostSerializer(data=request.data)
+        data = MessageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if portal:
@@ -265,6 +281,7 @@ class CaseViewSet(
             body=values["body"],
             channel=values.get("channel"),
             then_status=values.get("then_status"),
+            attachments=values.get("files") or None,
         )
         return Response(serializer_class(message).data, status=status.HTTP_201_CREATED)
 
@@ -276,7 +293,8 @@ class CaseViewSet(
         key = values.get("external_id") or uuid.uuid4().hex
         # Keys are per login, so one subscriber's key can never reach another's message.
         external_id = f"user{user.pk}:{key}"
-        message, created = actions.receive_message(
+        message, created = actions.receive_message_with_attachments(
+            attachments=values.get("files") or None,
             channel=Channel.PORTAL,
             external_id=external_id,
             body=values["body"],
@@ -393,9 +411,10 @@ class InboundContext:
 
 
 class InboundMessageView(APIView):
-    """Intake of one message a channel received (Telegram bot, mail gateway, chat widget...)."""
+    """Intake of one message a channel received (Telegram bot, mail gateway, chat widget...); JSON only."""
 
     permission_classes = [Capabilities]
+    parser_classes = [JSONParser]
     capabilities = {"post": ("message.ingest",)}
 
     @extend_schema(
@@ -416,9 +435,10 @@ class InboundMessageView(APIView):
 
 
 class InboundBatchView(APIView):
-    """Intake of up to 500 messages in one request; every item is stored (or refused) on its own."""
+    """Intake of up to 500 messages in one request; every item is stored (or refused) on its own. JSON only."""
 
     permission_classes = [Capabilities]
+    parser_classes = [JSONParser]
     capabilities = {"post": ("message.ingest",)}
 
     @extend_schema(
@@ -477,3 +497,39 @@ class InboundBatchView(APIView):
             "results": results,
         }
         return Response(body)
+
+
+@extend_schema_view(
+    download=extend_schema(
+        summary="Download a file of a message",
+        description=(
+            "The bytes of an attachment, with `Content-Disposition: attachment`, the type detected at upload and "
+            "`X-Content-Type-Options: nosniff`. Answers 404 for a file on a case you cannot see."
+        ),
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="No such file, or not on a case you can see."),
+        },
+    )
+)
+class AttachmentViewSet(viewsets.GenericViewSet[Attachment]):
+    """Files of messages, downloaded through the access check of their case."""
+
+    permission_classes = [Capabilities]
+    capabilities = {"download": READ}
+    lookup_value_regex = ID_REGEX
+    queryset = Attachment.objects.none()
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A download accepts any Accept header; errors still render as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        attachment = Attachment.objects.select_related("message").filter(pk=self.kwargs["pk"]).first()
+        if attachment is None:
+            raise Http404()
+        access_case(request.user, attachment.message.case_id)
+        return download_response(attachment)

@@ -21,8 +21,11 @@ from beskontakt.accounts.models import User
 from beskontakt.accounts.roles import CAPABILITIES, Role
 from beskontakt.accounts.testing import login_verified
 from beskontakt.cases import actions
+from beskontakt.cases import attachments as case_files
 from beskontakt.cases.models import Case, Macro
 from beskontakt.subscribers.models import AccessRestriction, Subscriber
+
+from .files import TEXT, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +88,7 @@ ENDPOINTS = [
         lambda w: {"other": w["other"].pk, "kind": "related"},
         on_case=True,
     ),
+    Endpoint("attachment", "GET", "case.view", lambda w: f"/cases/attachments/{w['attachment'].pk}/", on_case=True),
     Endpoint("subscriber-search", "GET", "subscriber.view", lambda w: "/subscribers/?q=7700"),
     Endpoint("subscriber-detail", "GET", "subscriber.view", lambda w: f"/subscribers/{w['subscriber'].pk}/"),
     Endpoint(
@@ -119,7 +123,9 @@ def world(users: dict[str, User], case: Case, subscriber: Subscriber, macro: Mac
     Case.objects.filter(pk=case.pk).update(assignee=None)
     other = actions.open_case(subject="Второе обращение", subscriber=subscriber)
     restriction = AccessRestriction.objects.create(subscriber=subscriber, kind="no_entry", reason="Не входить")
+    (attachment,) = case_files.store(case.messages.get(), case_files.check_files([upload("router.txt", TEXT)]))
     return {
+        "attachment": attachment,
         "case": case,
         "other": other,
         "subscriber": subscriber,
@@ -173,7 +179,7 @@ def test_every_workspace_url_is_in_the_matrix() -> None:
     names = {p.name for p in [*case_urls, *subscriber_urls]}
     covered = {
         "queue", "new", "detail", "sla", "macro", "reply", "note", "take", "assign", "status", "priority",
-        "category", "move", "tags", "merge", "link", "search", "restrict", "lift",
+        "category", "move", "tags", "merge", "link", "attachment", "search", "restrict", "lift",
     }  # fmt: skip
     assert names == covered
     assert len(ENDPOINTS) >= len(covered)

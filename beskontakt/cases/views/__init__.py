@@ -2,6 +2,7 @@
 
 from .case import (
     assign,
+    attachment,
     change_status,
     detail,
     link,
@@ -21,6 +22,7 @@ from .queue import queue
 
 __all__ = [
     "assign",
+    "attachment",
     "change_status",
     "detail",
     "link",

@@ -28,6 +28,7 @@ from beskontakt.subscribers.views import panel_context
 from .. import actions, sla
 from ..access import access_case, visible_cases
 from ..actions import TRANSITIONS
+from ..attachments import download_response
 from ..forms import (
     AssignForm,
     CategoryForm,
@@ -41,7 +42,7 @@ from ..forms import (
     TagsForm,
     apply_errors,
 )
-from ..models import Case, CaseStatus, Macro, SlaClock
+from ..models import Attachment, Case, CaseStatus, Macro, SlaClock
 from .common import format_duration, wants_partial
 from .timeline import build_timeline
 
@@ -158,6 +159,18 @@ def macro_text(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/_reply_body.html", {"form": ReplyForm(initial={"body": text})})
 
 
+@require_GET
+@staff_required("case.view")
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a message's file; 404 unless its case is one the user may see."""
+    found = Attachment.objects.select_related("message").filter(pk=pk).first()
+    if found is None:
+        raise Http404("no such file")
+    access_case(request.user, found.message.case_id)
+    # A streamed FileResponse; staff_required's type only knows HttpResponse.
+    return download_response(found)  # type: ignore[return-value]
+
+
 # --- POST actions ---------------------------------------------------------------------------
 
 Perform = Callable[[HttpRequest, Case, dict[str, Any]], Any]
@@ -172,7 +185,9 @@ def _other_case(request: HttpRequest, number: int, field: str) -> Case:
 
 def _reply(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
     then = CaseStatus.WAITING_SUBSCRIBER if data.get("wait") else None
-    actions.reply(case, by=request.user, body=data["body"], then_status=then)
+    actions.reply(
+        case, by=request.user, body=data["body"], then_status=then, attachments=data.get("attachments") or None
+    )
     return gettext_lazy("Reply sent.")
 
 
@@ -242,7 +257,11 @@ ACTIONS: dict[str, tuple[type[forms.Form], str, Perform]] = {
     "link": (LinkForm, "case.link", _link),
 }
 # Where an action's error keys land on its form.
-ALIASES = {"reply": {"case": "__all__"}, "take": {"assignee": "__all__"}, "merge": {"case": "__all__"}}
+ALIASES = {
+    "reply": {"case": "__all__", "files": "attachments"},
+    "take": {"assignee": "__all__"},
+    "merge": {"case": "__all__"},
+}
 
 
 def _make_action_view(key: str) -> Callable[..., HttpResponse]:
@@ -252,7 +271,7 @@ def _make_action_view(key: str) -> Callable[..., HttpResponse]:
     @staff_required(capability)
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         case = access_case(request.user, pk)
-        form = form_class(request.POST)
+        form = form_class(request.POST, request.FILES)
         if form.is_valid():
             try:
                 result = perform(request, case, form.cleaned_data)
