@@ -34,7 +34,7 @@ def measure_list(client: httpx.Client, n: int, warmup: int) -> dict[str, float]:
     samples = []
     for i in range(warmup + n):
         start = time.perf_counter()
-        response = client.get("/?tab=open")
+        response = client.get("/?tab=all")
         elapsed = (time.perf_counter() - start) * 1000
         response.raise_for_status()
         if i >= warmup:

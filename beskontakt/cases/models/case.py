@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ class CaseStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING_SUBSCRIBER, CaseStatus.WAITING_FIELD)
 DONE_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+_ACTIVE = Q(status__in=[str(s) for s in ACTIVE_STATUSES])
 
 
 class Priority(models.IntegerChoices):
@@ -182,8 +184,21 @@ class Case(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "next_due_at"], name="case_status_due"),
-            models.Index(fields=["assignee", "status", "next_due_at"], name="case_assignee_status_due"),
-            models.Index(fields=["queue", "status", "next_due_at"], name="case_queue_status_due"),
+            # The queue tabs: active cases in deadline order, whole, per agent, unassigned, per queue.
+            models.Index(fields=["next_due_at", "-priority", "id"], condition=_ACTIVE, name="case_active_due"),
+            models.Index(
+                fields=["assignee", "next_due_at", "-priority", "id"],
+                condition=_ACTIVE,
+                name="case_active_assignee_due",
+            ),
+            models.Index(
+                fields=["next_due_at", "-priority", "id"],
+                condition=_ACTIVE & Q(assignee__isnull=True),
+                name="case_active_unassigned_due",
+            ),
+            models.Index(
+                fields=["queue", "next_due_at", "-priority", "id"], condition=_ACTIVE, name="case_active_queue_due"
+            ),
             models.Index(fields=["subscriber", "-created_at"], name="case_subscriber_created"),
             models.Index(fields=["-created_at"], name="case_created"),
         ]
