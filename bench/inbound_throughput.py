@@ -38,6 +38,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100, help="messages per request; 0 = single-message endpoint")
+    parser.add_argument(
+        "--mode",
+        choices=["queue", "sync"],
+        default="queue",
+        help="queue: durable accept, workers process after (202); sync: each item threaded into its case at once",
+    )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     setup_django(args.db)
@@ -74,11 +80,12 @@ def main() -> int:
 
                 if args.batch:
                     items = [item() for _ in range(args.batch)]
-                    response = http.post("/api/v1/messages/inbound/batch/", json={"messages": items})
-                    ok = response.status_code in (200, 201, 207)
-                    count = (
-                        sum(1 for r in response.json().get("results", []) if r.get("status") == "created") if ok else 0
-                    )
+                    path = "queue" if args.mode == "queue" else "batch"
+                    response = http.post(f"/api/v1/messages/inbound/{path}/", json={"items": items})
+                    ok = response.status_code in (200, 202)
+                    good = ("accepted", "created")
+                    results = response.json().get("results", []) if ok else []
+                    count = sum(1 for r in results if r.get("status") in good)
                 else:
                     response = http.post("/api/v1/messages/inbound/", json=item())
                     ok = response.status_code == 201
@@ -102,23 +109,33 @@ def main() -> int:
             t.join()
         elapsed = time.monotonic() - started
         total = sum(accepted)
-        stored = Message.objects.filter(external_id__startswith=f"bench-{run}-").count()
+        from beskontakt.cases.models import PendingInbound
+
+        store = PendingInbound if args.mode == "queue" and args.batch else Message
+        stored = store.objects.filter(external_id__startswith=f"bench-{run}-").count()
         # Replay a sample: nothing new may be stored.
         replay_items = [
             {"channel": channel, "external_id": external_id, "body": "повтор", "subscriber": subscriber_ids[0]}
             for channel, external_id in Message.objects.filter(external_id__startswith=f"bench-{run}-").values_list(
                 "channel", "external_id"
             )[:200]
+        ] or [
+            {"channel": channel, "external_id": external_id, "body": "повтор", "subscriber": subscriber_ids[0]}
+            for channel, external_id in PendingInbound.objects.filter(
+                external_id__startswith=f"bench-{run}-"
+            ).values_list("channel", "external_id")[:200]
         ]
         with httpx.Client(base_url=base, headers={"Authorization": f"Token {token}"}, timeout=60) as http:
-            http.post("/api/v1/messages/inbound/batch/", json={"messages": replay_items})
-        stored_after = Message.objects.filter(external_id__startswith=f"bench-{run}-").count()
+            path = "queue" if args.mode == "queue" else "batch"
+            http.post(f"/api/v1/messages/inbound/{path}/", json={"items": replay_items})
+        stored_after = store.objects.filter(external_id__startswith=f"bench-{run}-").count()
     rates = [per_second[s] for s in sorted(per_second) if s < int(args.seconds)]
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "seconds": round(elapsed, 1),
         "clients": args.clients,
         "batch": args.batch,
+        "mode": args.mode,
         "web_workers": args.workers,
         "accepted": total,
         "stored": stored,

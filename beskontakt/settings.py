@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sla-clocks": {"task": "beskontakt.cases.tasks.check_sla_clocks", "schedule": 30.0},
+    # A sweep in case a "process now" message was lost: accepted messages never wait long.
+    "inbound-sweep": {"task": "beskontakt.cases.tasks.process_inbound", "schedule": 10.0},
+    "workload-recount": {"task": "beskontakt.cases.tasks.recount_workload", "schedule": 3600.0},
 }
 
 # --- REST API ---------------------------------------------------------------

@@ -39,6 +39,9 @@ class User(AbstractUser):
     skills = models.ManyToManyField(Skill, blank=True, related_name="users", verbose_name=_("skills"))
     available = models.BooleanField(_("available for assignment"), default=False)
     max_open_cases = models.PositiveIntegerField(_("maximum open cases"), default=25)
+    # Kept by the case actions on every assignment and status change (and
+    # recounted hourly), so automatic assignment never counts millions of cases.
+    open_cases = models.PositiveIntegerField(_("active cases assigned"), default=0, editable=False)
     language = models.CharField(_("interface language"), max_length=8, choices=settings.LANGUAGES, default="ru")
 
     class Meta:

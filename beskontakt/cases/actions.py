@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from beskontakt.accounts.roles import Role, user_can
 from beskontakt.subscribers.models import Channel, Subscriber
 
 from . import attachments as files_
-from . import sla
+from . import sla, workload
 from .models import Case, CaseStatus, Category, Event, Macro, Message, Note, Priority, Queue, Tag
 from .models.case import ACTIVE_STATUSES
 
@@ -386,6 +386,7 @@ def _set_status(case: Case, to: str, by: Any, now: datetime, reason: str = "") -
     old = case.status
     case.status = to
     record(case, Event.Kind.STATUS, by, at=now, old=old, new=to, reason=reason)
+    workload.on_change(case.assignee_id, old in ACTIVE_STATUSES, case.assignee_id, to in ACTIVE_STATUSES)
     if to in PAUSING_STATUSES:
         sla.pause_clocks(case, now)
     elif old in PAUSING_STATUSES:
@@ -491,10 +492,6 @@ def set_tags(case: Case, *, names: Iterable[str], by: Any) -> Case:
 # --- Assignment ---------------------------------------------------------------------
 
 
-def _open_load() -> Any:
-    return Count("assigned_cases", filter=Q(assigned_cases__status__in=ACTIVE_STATUSES))
-
-
 def assign(case: Case, *, to: User | None, by: Any) -> Case:
     """Give the case to an agent (or back to the queue with ``to=None``)."""
     _require(by, "case.assign")
@@ -528,6 +525,8 @@ def _assign(case: Case, to: User | None, by: Any, now: datetime | None = None) -
             new=to.pk if to else None,
             automatic=by is None,
         )
+        active = locked.status in ACTIVE_STATUSES
+        workload.on_change(locked.assignee_id, active, to.pk if to else None, active)
         locked.assignee = to
         _touch(locked, now, "assignee")
     return locked
@@ -538,9 +537,7 @@ def pick_agent(queue: Queue | None) -> User | None:
     agents = User.objects.filter(is_active=True, available=True, role__in=[Role.AGENT, Role.SUPERVISOR])
     if queue is not None and queue.skill_id is not None:
         agents = agents.filter(skills=queue.skill_id)
-    agents = (
-        agents.annotate(load=_open_load()).filter(load__lt=F("max_open_cases")).order_by("load", "last_login", "pk")
-    )
+    agents = agents.filter(open_cases__lt=F("max_open_cases")).order_by("open_cases", "last_login", "pk")
     return agents.first()
 
 
@@ -583,6 +580,7 @@ def merge(source: Case, *, into: Case, by: Any) -> Case:
         moved_messages = Message.objects.filter(case=src).update(case=dst)
         moved_notes = Note.objects.filter(case=src).update(case=dst)
         src.merged_into = dst
+        workload.on_change(src.assignee_id, src.status in ACTIVE_STATUSES, src.assignee_id, False)
         src.status = CaseStatus.CLOSED
         src.closed_at = now
         sla.cancel_clocks(src, now)

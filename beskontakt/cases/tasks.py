@@ -13,3 +13,25 @@ def check_sla_clocks() -> dict[str, int]:
     """Record SLA warnings (80 %) and breaches that have come due since the last run."""
     warned, breached = sla.check_due_clocks(timezone.now())
     return {"warned": warned, "breached": breached}
+
+
+@shared_task(name="beskontakt.cases.tasks.recount_workload", ignore_result=True)
+def recount_workload() -> int:
+    """Rebuild every person's active-case counter from the cases (hourly safety net)."""
+    from . import workload
+
+    return workload.recount()
+
+
+@shared_task(name="beskontakt.cases.tasks.process_inbound", ignore_result=True)
+def process_inbound(rounds: int = 50) -> dict[str, int]:
+    """Turn queued inbound messages into case messages until the backlog is empty (or ``rounds`` batches)."""
+    from . import intake
+
+    done = failed = 0
+    for _ in range(rounds):
+        d, f = intake.process_pending()
+        done, failed = done + d, failed + f
+        if d + f == 0:
+            break
+    return {"done": done, "failed": failed}

@@ -288,6 +288,10 @@ def load(
             if first is not None:
                 Subscriber.objects.filter(pk=first.pk).update(portal_user=portal)
                 User.objects.filter(pk=portal.pk).update(first_name=first.first_name, last_name=first.last_name)
+        # Cases were written in bulk, not through the actions: count each person's load once.
+        from beskontakt.cases import workload
+
+        workload.recount()
         record.finished_at = timezone.now()
         record.seconds = round(time.perf_counter() - started, 2)
         record.counts = {

@@ -115,6 +115,14 @@ MATRIX: dict[str, tuple[Request, dict[str, int]]] = {
         ),
         expect(200, technician=403, subscriber=403),
     ),
+    "inbound.queue": (
+        (
+            "POST",
+            lambda w: "/api/v1/messages/inbound/queue/",
+            lambda w: {"items": [{"channel": "sms", "external_id": "perm-q1", "body": "Привет"}]},
+        ),
+        expect(202, technician=403, subscriber=403),
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from .calendar import BusinessCalendar, CalendarDay, WorkingHours
 from .case import Case, CaseStatus, Category, Priority, Queue, Tag
 from .content import Attachment, Event, Macro, Message, Note
+from .intake import PendingInbound
 from .sla import SlaClock, SlaPolicy
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Macro",
     "Message",
     "Note",
+    "PendingInbound",
     "Priority",
     "Queue",
     "SlaClock",

@@ -192,3 +192,28 @@ def test_macro_fills_placeholders_in_subscriber_language(case: Case, agent, macr
     case.subscriber.preferred_language = "en"
     case.subscriber.save()
     assert actions.apply_macro(case, macro=macro, by=agent).startswith("Hello, Мария Петровна!")
+
+
+def test_workload_counter_follows_assignment_status_and_merge(case: Case, agent, supervisor, subscriber) -> None:
+    from beskontakt.cases import workload
+
+    def load(user) -> int:
+        user.refresh_from_db()
+        return user.open_cases
+
+    assert load(agent) == 1  # auto-assigned on opening
+    actions.resolve(case, by=agent)
+    assert load(agent) == 0
+    actions.reopen(case, by=agent)
+    assert load(agent) == 1
+    actions.assign(case, to=supervisor, by=supervisor)
+    assert (load(agent), load(supervisor)) == (0, 1)
+    dup = actions.open_case(subject="Дубль", subscriber=subscriber)
+    actions.assign(dup, to=supervisor, by=supervisor)
+    assert load(supervisor) == 2
+    actions.merge(dup, into=case, by=supervisor)
+    assert load(supervisor) == 1
+    # The recount agrees with what the actions kept.
+    assert workload.recount() == 0
+    type(agent).objects.filter(pk=agent.pk).update(open_cases=7)
+    assert workload.recount() == 1 and load(agent) == 0
