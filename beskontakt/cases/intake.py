@@ -101,7 +101,7 @@ def process_pending(limit: int = 200) -> tuple[int, int]:
     done = failed = 0
     with transaction.atomic():
         rows = list(
-            PendingInbound.objects.select_for_update(skip_locked=True)
+            PendingInbound.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=PendingInbound.State.PENDING)
             .select_related("submitted_by")
             .order_by("received_at", "id")[:limit]
