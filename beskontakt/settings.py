@@ -99,9 +99,18 @@ if DB_ENGINE == "postgres":
             "PASSWORD": os.environ.get("BESKONTAKT_DB_PASSWORD", ""),
             "HOST": os.environ.get("BESKONTAKT_DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("BESKONTAKT_DB_PORT", "5432"),
-            "CONN_MAX_AGE": int(os.environ.get("BESKONTAKT_DB_CONN_MAX_AGE", "60")),
-            # Short OLTP queries: JIT compilation costs more than it saves.
-            "OPTIONS": {"options": "-c jit=off"},
+            # Under ASGI every request may run on another thread, so per-thread persistent
+            # connections would pile up; a process-wide pool (psycopg_pool) reuses them instead.
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": {
+                # Short OLTP queries: JIT compilation costs more than it saves.
+                "options": "-c jit=off",
+                "pool": {
+                    "min_size": int(os.environ.get("BESKONTAKT_DB_POOL_MIN", "2")),
+                    "max_size": int(os.environ.get("BESKONTAKT_DB_POOL_MAX", "8")),
+                    "timeout": 10,
+                },
+            },
             "TEST": {"NAME": os.environ.get("BESKONTAKT_TEST_DB_NAME")},
         }
     }
