@@ -90,3 +90,18 @@ def test_trigram_indexes_exist() -> None:
             "SELECT indexname FROM pg_indexes WHERE indexname IN ('subscriber_search_trgm', 'contact_normalized_trgm')"
         )
         assert {row[0] for row in cursor.fetchall()} == {"subscriber_search_trgm", "contact_normalized_trgm"}
+
+
+@pytest.mark.django_db
+def test_building_number_is_matched_whole_not_as_contract_prefix() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("word-start matching is the PostgreSQL full-text path; SQLite matches substrings")
+    wrong = make_subscriber("10555555", last_name="Орлова")
+    right = make_subscriber("20777777", last_name="Зайцева")
+    Address.objects.filter(pk=wrong.address_id).update(street="ул. Тверская", building="7")
+    Address.objects.filter(pk=right.address_id).update(street="ул. Тверская", building="10")
+    for s in (wrong, right):
+        s.refresh_from_db()
+        s.save()  # rebuild search_text from the new address
+    found = search_subscribers("ул. Тверская 10")
+    assert right in found and wrong not in found
