@@ -24,7 +24,7 @@ from beskontakt.subscribers.models import Channel, Subscriber
 
 from . import attachments as files_
 from . import sla, workload
-from .models import Case, CaseStatus, Category, Event, Macro, Message, Note, Priority, Queue, Tag
+from .models import Case, CaseStatus, Category, Event, Macro, Message, Note, Priority, Queue, SlaClock, Tag
 from .models.case import ACTIVE_STATUSES
 
 SlaKind = sla.Kind
@@ -137,10 +137,30 @@ def open_case(
             queue=queue or (category.default_queue if category else None),
             created_at=now,
             updated_at=now,
+            last_inbound_at=now if body is not None else None,
         )
+        # Everything is decided before the row is written, so opening a case is a
+        # handful of statements however busy the desk is (a mass outage opens thousands).
+        clocks = sla.plan_case_clocks(case, now)
+        agent = pick_agent(case.queue) if case.queue is not None and case.queue.auto_assign else None
+        case.assignee = agent
         case.save()
-        record(case, Event.Kind.OPENED, by, at=now, channel=channel, subject=subject)
-        sla.start_case_clocks(case, now)
+        for clock in clocks:
+            clock.case = case
+        SlaClock.objects.bulk_create(clocks)
+        actor = by if isinstance(by, User) else None
+        events = [
+            Event(case=case, kind=Event.Kind.OPENED, actor=actor, at=now, data={"channel": channel, "subject": subject})
+        ]
+        events += [
+            Event(
+                case=case,
+                kind=Event.Kind.SLA_STARTED,
+                at=now,
+                data={"clock": c.kind, "due_at": c.due_at.isoformat() if c.due_at else None},
+            )
+            for c in clocks
+        ]
         if body is not None:
             Message.objects.create(
                 case=case,
@@ -151,11 +171,15 @@ def open_case(
                 body=body,
                 created_at=now,
             )
-            case.last_inbound_at = now
-            record(case, Event.Kind.MESSAGE_IN, at=now, channel=channel)
-        _touch(case, now, "sla_policy", "last_inbound_at")
-        if case.queue is not None and case.queue.auto_assign:
-            auto_assign(case, at=now)
+            events.append(Event(case=case, kind=Event.Kind.MESSAGE_IN, at=now, data={"channel": channel}))
+        if agent is not None:
+            events.append(
+                Event(
+                    case=case, kind=Event.Kind.ASSIGNED, at=now, data={"old": None, "new": agent.pk, "automatic": True}
+                )
+            )
+            workload.adjust(agent.pk, +1)
+        Event.objects.bulk_create(events)
     return case
 
 

@@ -88,6 +88,33 @@ def start_clock(case: Case, kind: str, target_minutes: int | None, now: datetime
     return clock
 
 
+def plan_case_clocks(case: Case, now: datetime) -> list[SlaClock]:
+    """Choose the policy of a case not yet saved and compute its first clocks in memory.
+
+    Sets ``case.sla_policy``, ``case.next_due_at`` and ``case.sla_state``; the
+    returned clocks still need ``case`` assigned and saving (``open_case``
+    writes them in one statement).
+    """
+    case.sla_policy = select_policy(case)
+    if case.sla_policy is None:
+        case.sla_state = Case.SlaState.NONE
+        case.next_due_at = None
+        return []
+    clocks = []
+    for kind, minutes in (
+        (Kind.FIRST_RESPONSE, case.sla_policy.first_response_minutes),
+        (Kind.RESOLUTION, case.sla_policy.resolution_minutes),
+    ):
+        if minutes is None:
+            continue
+        clock = SlaClock(kind=kind, state=State.RUNNING, target_seconds=minutes * 60, started_at=now)
+        _schedule(clock, case, now)
+        clocks.append(clock)
+    case.next_due_at = min((c.due_at for c in clocks if c.due_at), default=None)
+    case.sla_state = Case.SlaState.OK if clocks else Case.SlaState.NONE
+    return clocks
+
+
 def start_case_clocks(case: Case, now: datetime) -> None:
     """Pick the policy of a new case and start its first-response and resolution clocks."""
     case.sla_policy = select_policy(case)
