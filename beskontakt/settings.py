@@ -171,6 +171,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 OTP_TOTP_ISSUER = "Beskontakt"
 # Failed logins allowed per username and per client address in the window.
 LOGIN_RATE_LIMIT = int(os.environ.get("BESKONTAKT_LOGIN_RATE_LIMIT", "5"))
+LOGIN_IP_RATE_LIMIT = int(os.environ.get("BESKONTAKT_LOGIN_IP_RATE_LIMIT", "30"))
 LOGIN_RATE_WINDOW_SECONDS = int(os.environ.get("BESKONTAKT_LOGIN_RATE_WINDOW", "900"))
 
 # --- Cache: Redis in production, local memory in the demo -----------------

@@ -69,8 +69,12 @@ class Limiter:
 
 def login_limiters() -> tuple[Limiter, Limiter]:
     """Limiters of password attempts per username and per client address."""
-    limit, window = settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW_SECONDS
-    return Limiter("login-user", limit, window), Limiter("login-ip", limit, window)
+    window = settings.LOGIN_RATE_WINDOW_SECONDS
+    return (
+        Limiter("login-user", settings.LOGIN_RATE_LIMIT, window),
+        # Higher: agents in one office share an address behind NAT.
+        Limiter("login-ip", settings.LOGIN_IP_RATE_LIMIT, window),
+    )
 
 
 def otp_limiter() -> Limiter:

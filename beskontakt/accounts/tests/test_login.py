@@ -227,7 +227,7 @@ def test_password_rate_limit_per_username(client: Client, agent: User, settings:
 
 
 def test_password_rate_limit_per_address(agent: User, supervisor: User, settings: Any) -> None:
-    settings.LOGIN_RATE_LIMIT = 3
+    settings.LOGIN_IP_RATE_LIMIT = 3
     attacker = Client(REMOTE_ADDR="203.0.113.7")
     for n in range(2):
         assert attacker.post(LOGIN, {"username": f"guess{n}", "password": "x"}).status_code == 400
