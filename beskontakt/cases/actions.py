@@ -96,6 +96,19 @@ def _locked(case: Case) -> Case:
 # --- Opening and messages ---------------------------------------------------------
 
 
+def _store_inbound(case: Case, channel: str, external_id: str | None, sender: str, body: str, now: datetime) -> Message:
+    """Write one message from the subscriber (the unique (channel, external id) guards repeats)."""
+    return Message.objects.create(
+        case=case,
+        direction=Message.Direction.INBOUND,
+        channel=channel,
+        external_id=external_id,
+        sender=sender,
+        body=body,
+        created_at=now,
+    )
+
+
 def open_case(
     *,
     subject: str,
@@ -162,15 +175,7 @@ def open_case(
             for c in clocks
         ]
         if body is not None:
-            Message.objects.create(
-                case=case,
-                direction=Message.Direction.INBOUND,
-                channel=channel,
-                external_id=external_id,
-                sender=sender,
-                body=body,
-                created_at=now,
-            )
+            _store_inbound(case, channel, external_id, sender, body, now)
             events.append(Event(case=case, kind=Event.Kind.MESSAGE_IN, at=now, data={"channel": channel}))
         if agent is not None:
             events.append(
@@ -235,15 +240,7 @@ def receive_message(
                 )
                 return new_case.messages.get(), True
             locked = _locked(case)
-            message = Message.objects.create(
-                case=locked,
-                direction=Message.Direction.INBOUND,
-                channel=channel,
-                external_id=external_id,
-                sender=sender,
-                body=body,
-                created_at=now,
-            )
+            message = _store_inbound(locked, channel, external_id, sender, body, now)
             locked.last_inbound_at = now
             record(locked, Event.Kind.MESSAGE_IN, at=now, channel=channel, message=message.pk)
             fields = ["last_inbound_at"]

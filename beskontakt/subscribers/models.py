@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from beskontakt.history import Happening
+
 
 class Channel(models.TextChoices):
     """A way to reach a subscriber (and the way a case came in)."""
@@ -360,7 +362,7 @@ class AccessRestriction(models.Model):
         return self.valid_until is None or self.valid_until >= today
 
 
-class SubscriberEvent(models.Model):
+class SubscriberEvent(Happening):
     """Something that happened to a subscriber's record: who, when, what, before and after.
 
     Written by the actions in ``subscribers/actions.py`` (a restriction recorded
@@ -378,23 +380,9 @@ class SubscriberEvent(models.Model):
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="events", verbose_name=_("subscriber")
     )
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("by"),
-    )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
-    data = models.JSONField(_("details"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(Happening.Meta):
         verbose_name = _("subscriber event")
         verbose_name_plural = _("subscriber events")
-        ordering = ["at", "id"]
         indexes = [models.Index(fields=["subscriber", "at"], name="subscriber_event_at")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%d.%m %H:%M}"

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from beskontakt.history import Happening
 from beskontakt.subscribers.models import Channel
 
 from .case import Case
@@ -109,7 +110,7 @@ class Note(models.Model):
         return f"{label} {self.created_at:%d.%m %H:%M}"
 
 
-class Event(models.Model):
+class Event(Happening):
     """Something that happened to a case: who, when, what, before and after.
 
     The case timeline and its audit trail are both read from here.
@@ -137,26 +138,12 @@ class Event(models.Model):
         SLA_BREACHED = "sla_breached", _("SLA breached")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"))
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("by"),
-    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    data = models.JSONField(_("details"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(Happening.Meta):
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%d.%m %H:%M}"
 
 
 class Macro(models.Model):
