@@ -134,6 +134,7 @@ def users(db: Any, skill: Skill, subscriber: Subscriber) -> dict[str, User]:
     made: dict[str, User] = {role: make_user(role) for role in ALL_ROLES}
     made[Role.AGENT].skills.add(skill)
     made[Role.AGENT].available = True
+    made[Role.AGENT].presence = "online"
     made[Role.AGENT].save()
     subscriber.portal_user = made[Role.SUBSCRIBER]
     subscriber.save()

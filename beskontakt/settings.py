@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "beskontakt.accounts",
     "beskontakt.subscribers",
     "beskontakt.cases",
+    "beskontakt.inbox",
+    "beskontakt.portal",
     "beskontakt.demo",
 ]
 
@@ -214,7 +217,59 @@ CELERY_BEAT_SCHEDULE = {
     # A sweep in case a "process now" message was lost: accepted messages never wait long.
     "inbound-sweep": {"task": "beskontakt.cases.tasks.process_inbound", "schedule": 10.0},
     "workload-recount": {"task": "beskontakt.cases.tasks.recount_workload", "schedule": 3600.0},
+    # The outbox sweep also retries what is due and takes back deliveries a dead worker left.
+    "outbox-sweep": {"task": "beskontakt.inbox.tasks.sweep_outbox", "schedule": 5.0},
+    "presence-expiry": {"task": "beskontakt.inbox.tasks.expire_presence", "schedule": 30.0},
+    "callback-follow-ups": {"task": "beskontakt.inbox.tasks.follow_up_callbacks", "schedule": 60.0},
+    "telegram-sweep": {"task": "beskontakt.inbox.tasks.process_telegram_updates", "schedule": 10.0},
+    "mail-poll": {"task": "beskontakt.inbox.tasks.poll_mailbox", "schedule": 30.0},
 }
+
+# --- Real time (Django Channels) ------------------------------------------
+# Redis when configured (every web process shares the groups); in memory in the
+# single-process demo.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("BESKONTAKT_PRESENCE_TIMEOUT", "90"))
+
+# --- Intake channels --------------------------------------------------------
+# Telegram: the bot token; webhook mode when a secret is set (Telegram sends it in
+# X-Telegram-Bot-Api-Secret-Token), long polling otherwise. TELEGRAM_API_URL points
+# aiogram at another Bot API server (a local one, or the test server).
+TELEGRAM_BOT_TOKEN = os.environ.get("BESKONTAKT_TELEGRAM_TOKEN", "")
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("BESKONTAKT_TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_API_URL = os.environ.get("BESKONTAKT_TELEGRAM_API_URL", "")
+# E-mail: inbound over IMAP, outbound over SMTP.
+IMAP_HOST = os.environ.get("BESKONTAKT_IMAP_HOST", "")
+IMAP_PORT = int(os.environ.get("BESKONTAKT_IMAP_PORT", "993"))
+IMAP_SSL = env_bool("BESKONTAKT_IMAP_SSL", True)
+IMAP_USER = os.environ.get("BESKONTAKT_IMAP_USER", "")
+IMAP_PASSWORD = os.environ.get("BESKONTAKT_IMAP_PASSWORD", "")
+IMAP_FOLDER = os.environ.get("BESKONTAKT_IMAP_FOLDER", "INBOX")
+EMAIL_HOST = os.environ.get("BESKONTAKT_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("BESKONTAKT_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BESKONTAKT_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BESKONTAKT_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BESKONTAKT_SMTP_STARTTLS", False)
+EMAIL_TIMEOUT = 20
+CARE_EMAIL_ADDRESS = os.environ.get("BESKONTAKT_CARE_EMAIL", "care@beskontakt.local")
+DEFAULT_FROM_EMAIL = CARE_EMAIL_ADDRESS
+# An SMS gateway speaking the JSON contract in docs/apps/inbox.md.
+SMS_GATEWAY_URL = os.environ.get("BESKONTAKT_SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("BESKONTAKT_SMS_GATEWAY_TOKEN", "")
+# The demo writes deliveries of unconfigured channels into this folder (empty: off).
+OUTBOX_FILE_DIR = os.environ.get("BESKONTAKT_OUTBOX_FILE_DIR", "")
+# One-time codes: lifetime, wrong attempts per code, codes sent per subscriber per hour.
+ONE_TIME_CODE_SECONDS = int(os.environ.get("BESKONTAKT_CODE_SECONDS", "600"))
+ONE_TIME_CODE_ATTEMPTS = 5
+ONE_TIME_CODES_PER_HOUR = int(os.environ.get("BESKONTAKT_CODES_PER_HOUR", "5"))
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("beskontakt.cases.urls")),
     path("accounts/", include("beskontakt.accounts.urls")),
     path("subscribers/", include("beskontakt.subscribers.urls")),
+    path("inbox/", include("beskontakt.inbox.urls")),
+    path("my/", include("beskontakt.portal.urls")),
     path("api/", include("beskontakt.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -28,6 +28,14 @@ class Skill(models.Model):
         return self.name
 
 
+class Presence(models.TextChoices):
+    """Whether a staff member is at the workspace right now (kept by the live connection)."""
+
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
 class User(AbstractUser):
     """A person who logs in: operator staff in one of the roles, or a subscriber.
 
@@ -43,6 +51,9 @@ class User(AbstractUser):
     # recounted hourly), so automatic assignment never counts millions of cases.
     open_cases = models.PositiveIntegerField(_("active cases assigned"), default=0, editable=False)
     language = models.CharField(_("interface language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    # Kept by the workspace's live connection: automatic assignment picks online people first.
+    presence = models.CharField(_("presence"), max_length=8, choices=Presence.choices, default=Presence.OFFLINE)
+    presence_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -14,12 +14,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case as DbCase
+from django.db.models import F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from beskontakt.accounts.models import User
+from beskontakt.accounts.models import Presence, User
 from beskontakt.accounts.roles import Role, user_can
+from beskontakt.inbox import outbox, realtime
 from beskontakt.subscribers.models import Channel, Subscriber
 
 from . import attachments as files_
@@ -55,6 +57,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # While a case waits for the subscriber, its clocks do not run.
 PAUSING_STATUSES = frozenset({CaseStatus.WAITING_SUBSCRIBER})
 MAX_BODY = 20_000
+# Case changes the subscriber's portal shows live.
+SUBSCRIBER_VISIBLE = frozenset(
+    {Event.Kind.OPENED, Event.Kind.MESSAGE_IN, Event.Kind.MESSAGE_OUT, Event.Kind.STATUS, Event.Kind.CALLBACK}
+)
 
 
 def _require(user: Any, capability: str) -> None:
@@ -76,9 +82,18 @@ def _text(value: str | None, field: str, *, max_length: int = MAX_BODY) -> str:
 
 
 def record(case: Case, kind: str, by: Any = None, at: datetime | None = None, **data: Any) -> Event:
-    """Write one event on a case's timeline."""
+    """Write one event on a case's timeline (and tell live pages once it commits)."""
     actor = by if isinstance(by, User) else None
-    return Event.objects.create(case=case, kind=kind, actor=actor, at=at or timezone.now(), data=data)
+    event = Event.objects.create(case=case, kind=kind, actor=actor, at=at or timezone.now(), data=data)
+    _announce(case, kind)
+    return event
+
+
+def _announce(case: Case, kind: str) -> None:
+    """Publish a case change to the agents' pages and, for what they see, the subscriber's portal."""
+    realtime.case_changed(case.pk, kind)
+    if case.subscriber_id is not None and kind in SUBSCRIBER_VISIBLE:
+        realtime.subscriber_changed(case.subscriber_id, kind, case=case.pk)
 
 
 def _touch(case: Case, now: datetime, *fields: str) -> None:
@@ -185,6 +200,7 @@ def open_case(
             )
             workload.adjust(agent.pk, +1)
         Event.objects.bulk_create(events)
+        _announce(case, Event.Kind.OPENED)
     return case
 
 
@@ -327,6 +343,7 @@ def _write_reply(
             stored += files_.store(message, checked)
             extra["attachments"] = len(stored)
         record(locked, Event.Kind.MESSAGE_OUT, by, at=now, channel=channel, message=message.pk, **extra)
+        outbox.enqueue_reply(message)
         fields = []
         if locked.first_response_at is None:
             locked.first_response_at = now
@@ -554,11 +571,18 @@ def _assign(case: Case, to: User | None, by: Any, now: datetime | None = None) -
 
 
 def pick_agent(queue: Queue | None) -> User | None:
-    """The least-loaded available agent with the queue's skill and room for one more case."""
-    agents = User.objects.filter(is_active=True, available=True, role__in=[Role.AGENT, Role.SUPERVISOR])
+    """The least-loaded available agent with the queue's skill and room for one more case.
+
+    Only people at the workspace are picked: online first, then away; an
+    offline person (no live connection) gets nothing automatically.
+    """
+    agents = User.objects.filter(is_active=True, available=True, role__in=[Role.AGENT, Role.SUPERVISOR]).exclude(
+        presence=Presence.OFFLINE
+    )
     if queue is not None and queue.skill_id is not None:
         agents = agents.filter(skills=queue.skill_id)
-    agents = agents.filter(open_cases__lt=F("max_open_cases")).order_by("open_cases", "last_login", "pk")
+    away_last = DbCase(When(presence=Presence.AWAY, then=Value(1)), default=Value(0))
+    agents = agents.filter(open_cases__lt=F("max_open_cases")).order_by(away_last, "open_cases", "last_login", "pk")
     return agents.first()
 
 

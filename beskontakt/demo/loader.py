@@ -149,6 +149,7 @@ def _extra_agents(generator: OperatorGenerator, count: int, skill_ids: dict[str,
                 last_name=person.last_name,
                 role=Role.AGENT,
                 available=True,
+                presence="online",  # synthetic staff: treated as at the workspace
                 password=make_password(None),
             )
         )

@@ -136,6 +136,8 @@ class Event(Happening):
         SLA_MET = "sla_met", _("SLA target met")
         SLA_WARNING = "sla_warning", _("SLA warning (80%)")
         SLA_BREACHED = "sla_breached", _("SLA breached")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        CALLBACK = "callback", _("Callback")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -120,9 +120,9 @@ def test_permissions_are_checked_in_actions(case: Case, users) -> None:
 
 
 def test_auto_assign_picks_least_loaded_agent_with_skill(case: Case, agent, skill, queue, subscriber, category) -> None:
-    second = make_user(Role.AGENT, "agent-two", available=True)
+    second = make_user(Role.AGENT, "agent-two", available=True, presence="online")
     second.skills.add(skill)
-    unskilled = make_user(Role.AGENT, "agent-unskilled", available=True)
+    unskilled = make_user(Role.AGENT, "agent-unskilled", available=True, presence="online")
     # agent already has `case`; the next one goes to the idle skilled agent.
     other = actions.open_case(subject="Медленно", subscriber=subscriber, category=category)
     assert other.assignee == second

@@ -1,0 +1,6 @@
+"""The subscriber's self-care portal (under /my/)."""
+
+
+app_name = "portal"
+
+urlpatterns: list = []
