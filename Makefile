@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck migrations-check messages test-postgres test-sqlite browser clean
+.PHONY: demo test install lint typecheck migrations-check messages test-postgres test-sqlite browser mailserver clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: install messages
 	$(PY) -m beskontakt.cli serve --with-worker
 
 ## make test: lint, types, migrations, then the whole suite on PostgreSQL and on SQLite
-test: install messages lint typecheck migrations-check browser test-postgres test-sqlite
+test: install messages lint typecheck migrations-check browser mailserver test-postgres test-sqlite
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,6 +42,12 @@ browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
 	  else echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+
+# E-mail tests run a real IMAP server: Debian's dovecot, started by the tests on loopback.
+mailserver:
+	@test -x /usr/sbin/dovecot || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null; \
+	  else echo "dovecot is missing: run 'sudo apt-get install dovecot-imapd'" >&2; exit 1; fi; }
 
 PG_RUN_DB := beskontakt_ci_$(shell date +%s)_$$$$
 test-postgres: $(STAMP)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "beskontakt.cases",
     "beskontakt.inbox",
     "beskontakt.portal",
+    "beskontakt.incidents",
     "beskontakt.demo",
 ]
 

@@ -85,6 +85,19 @@ class ReplyForm(forms.Form):
     )
     wait = forms.BooleanField(label=_("Reply and wait for the subscriber"), required=False)
     attachments = MultipleFileField(label=_("Files"))
+    # Empty: the channel the case came in on. The page offers the subscriber's reachable channels.
+    channel = forms.ChoiceField(label=_("Send via"), choices=[("", "—"), *Channel.choices], required=False)
+
+
+class CallbackOutcomeForm(forms.Form):
+    """The result of calling a subscriber back."""
+
+    reached = forms.TypedChoiceField(
+        label=_("Outcome"),
+        choices=[("1", _("Reached the subscriber")), ("0", _("No answer"))],
+        coerce=lambda v: v == "1",
+    )
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
 
 class NoteForm(forms.Form):

@@ -22,5 +22,6 @@ urlpatterns = [
     path("cases/<int:pk>/tags/", views.set_tags, name="tags"),
     path("cases/<int:pk>/merge/", views.merge, name="merge"),
     path("cases/<int:pk>/link/", views.link, name="link"),
+    path("cases/<int:pk>/callback/", views.callback, name="callback"),
     path("cases/attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

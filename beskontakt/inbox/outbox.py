@@ -66,8 +66,9 @@ def _address(channel: str, subscriber: Subscriber | None, case: Case | None) -> 
         return f"subscriber:{subscriber.pk}", ""
     kinds = CONTACT_CHANNELS.get(channel, (channel,))
     if subscriber is not None:
-        contacts = list(
-            ContactPoint.objects.filter(subscriber=subscriber, channel__in=kinds).order_by("-preferred", "pk")
+        contacts = sorted(
+            ContactPoint.objects.filter(subscriber=subscriber, channel__in=kinds),
+            key=lambda c: (kinds.index(c.channel), not c.preferred, c.pk),
         )
         consented = [c for c in contacts if c.consent]
         if consented:
@@ -85,6 +86,21 @@ def _address(channel: str, subscriber: Subscriber | None, case: Case | None) -> 
         if last:
             return last, ""
     return "", _("No address for this channel: add the subscriber's contact or choose another channel.")
+
+
+def reply_channels(case: Case) -> list[tuple[str, str]]:
+    """Channels an agent can answer this case on: its own channel first, then every
+    channel the subscriber has a consented contact on (and the portal if they log in)."""
+    found: list[str] = [case.channel]
+    subscriber = case.subscriber
+    if subscriber is not None:
+        kinds = ContactPoint.objects.filter(subscriber=subscriber, consent=True).values_list("channel", flat=True)
+        for kind in kinds:
+            found.append(Channel.SMS if kind == Channel.PHONE else kind)
+        if subscriber.portal_user_id is not None:
+            found += [Channel.CHAT, Channel.PORTAL]
+    unique = list(dict.fromkeys(found))
+    return [(value, str(Channel(value).label)) for value in unique]
 
 
 def make_key(*parts: Any) -> str:

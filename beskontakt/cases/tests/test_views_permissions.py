@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from beskontakt.accounts.models import User
 from beskontakt.accounts.roles import CAPABILITIES, Role
@@ -23,6 +25,7 @@ from beskontakt.accounts.testing import login_verified
 from beskontakt.cases import actions
 from beskontakt.cases import attachments as case_files
 from beskontakt.cases.models import Case, Macro
+from beskontakt.inbox import callbacks
 from beskontakt.subscribers.models import AccessRestriction, Subscriber
 
 from .files import TEXT, upload
@@ -88,6 +91,14 @@ ENDPOINTS = [
         lambda w: {"other": w["other"].pk, "kind": "related"},
         on_case=True,
     ),
+    Endpoint(
+        "callback",
+        "POST",
+        "case.reply",
+        lambda w: f"/cases/{w['callback'].case_id}/callback/",
+        lambda w: {"reached": "0", "note": "Не ответили"},
+        on_case=True,
+    ),
     Endpoint("attachment", "GET", "case.view", lambda w: f"/cases/attachments/{w['attachment'].pk}/", on_case=True),
     Endpoint("subscriber-search", "GET", "subscriber.view", lambda w: "/subscribers/?q=7700"),
     Endpoint("subscriber-detail", "GET", "subscriber.view", lambda w: f"/subscribers/{w['subscriber'].pk}/"),
@@ -123,9 +134,15 @@ def world(users: dict[str, User], case: Case, subscriber: Subscriber, macro: Mac
     Case.objects.filter(pk=case.pk).update(assignee=None)
     other = actions.open_case(subject="Второе обращение", subscriber=subscriber)
     restriction = AccessRestriction.objects.create(subscriber=subscriber, kind="no_entry", reason="Не входить")
+    start = timezone.now() + timedelta(minutes=5)
+    callback = callbacks.request_callback(
+        subscriber, phone="+79165551122", window_start=start, window_end=start + timedelta(hours=1)
+    )
+    Case.objects.filter(pk=callback.case_id).update(assignee=None)
     (attachment,) = case_files.store(case.messages.get(), case_files.check_files([upload("router.txt", TEXT)]))
     return {
         "attachment": attachment,
+        "callback": callback,
         "case": case,
         "other": other,
         "subscriber": subscriber,
@@ -179,7 +196,7 @@ def test_every_workspace_url_is_in_the_matrix() -> None:
     names = {p.name for p in [*case_urls, *subscriber_urls]}
     covered = {
         "queue", "new", "detail", "sla", "macro", "reply", "note", "take", "assign", "status", "priority",
-        "category", "move", "tags", "merge", "link", "attachment", "search", "restrict", "lift",
+        "category", "move", "tags", "merge", "link", "callback", "attachment", "search", "restrict", "lift",
     }  # fmt: skip
     assert names == covered
     assert len(ENDPOINTS) >= len(covered)

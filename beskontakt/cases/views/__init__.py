@@ -3,6 +3,7 @@
 from .case import (
     assign,
     attachment,
+    callback,
     change_status,
     detail,
     link,
@@ -23,6 +24,7 @@ from .queue import queue
 __all__ = [
     "assign",
     "attachment",
+    "callback",
     "change_status",
     "detail",
     "link",

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from beskontakt.accounts.access import staff_required
 from beskontakt.accounts.roles import user_can
+from beskontakt.inbox.models import CallbackRequest
+from beskontakt.inbox.outbox import reply_channels
 from beskontakt.subscribers.views import panel_context
 
 from .. import actions, sla
@@ -31,6 +33,7 @@ from ..actions import TRANSITIONS
 from ..attachments import download_response
 from ..forms import (
     AssignForm,
+    CallbackOutcomeForm,
     CategoryForm,
     LinkForm,
     MergeForm,
@@ -104,6 +107,7 @@ def _initial_forms(case: Case) -> dict[str, forms.Form]:
         "tags": TagsForm(initial={"tags": ", ".join(t.name for t in case.tags.all())}),
         "merge": MergeForm(),
         "link": LinkForm(),
+        "callback": CallbackOutcomeForm(),
     }
 
 
@@ -123,6 +127,8 @@ def _render_case(
         "children": list(visible_cases(user).filter(parent=case).only("pk", "subject", "status")[:20]),
         "can_take": user_can(user, "case.take") and case.assignee_id in (None, user.pk) and case.is_active,
     }
+    context["reply_channels"] = reply_channels(case)
+    context["callback"] = CallbackRequest.objects.filter(case=case).first()
     if case.subscriber is not None:
         context.update(panel_context(case.subscriber, user, exclude_case=case.pk))
     return render(request, "cases/detail.html", context, status=status)
@@ -186,9 +192,24 @@ def _other_case(request: HttpRequest, number: int, field: str) -> Case:
 def _reply(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
     then = CaseStatus.WAITING_SUBSCRIBER if data.get("wait") else None
     actions.reply(
-        case, by=request.user, body=data["body"], then_status=then, attachments=data.get("attachments") or None
+        case,
+        by=request.user,
+        body=data["body"],
+        then_status=then,
+        channel=data.get("channel") or None,
+        attachments=data.get("attachments") or None,
     )
     return gettext_lazy("Reply sent.")
+
+
+def _callback(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    from beskontakt.inbox import callbacks
+
+    callback = CallbackRequest.objects.filter(case=case).first()
+    if callback is None:
+        raise ValidationError({"case": gettext_lazy("This case is not a callback request.")})
+    callbacks.record_outcome(callback, reached=data["reached"], by=request.user, note=data.get("note") or "")
+    return gettext_lazy("Call recorded.")
 
 
 def _note(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
@@ -255,12 +276,14 @@ ACTIONS: dict[str, tuple[type[forms.Form], str, Perform]] = {
     "tags": (TagsForm, "case.change_status", _tags),
     "merge": (MergeForm, "case.merge", _merge),
     "link": (LinkForm, "case.link", _link),
+    "callback": (CallbackOutcomeForm, "case.reply", _callback),
 }
 # Where an action's error keys land on its form.
 ALIASES = {
     "reply": {"case": "__all__", "files": "attachments"},
     "take": {"assignee": "__all__"},
     "merge": {"case": "__all__"},
+    "callback": {"case": "__all__", "callback": "__all__"},
 }
 
 
@@ -302,3 +325,4 @@ move_to_queue = _make_action_view("queue")
 set_tags = _make_action_view("tags")
 merge = _make_action_view("merge")
 link = _make_action_view("link")
+callback = _make_action_view("callback")
