@@ -54,6 +54,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "subscriber.edit": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN}),
     "restriction.record": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.ADMIN}),
     "billing.import": frozenset({Role.ADMIN}),
+    # Intake channels: refused inbound items and failed deliveries.
+    "inbox.review": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     # Configuration.
     "config.manage": frozenset({Role.ADMIN}),
     # The subscriber's own portal and API view of their data.

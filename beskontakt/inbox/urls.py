@@ -1,5 +1,11 @@
-"""Intake endpoints that channels call (the Telegram webhook) and the callback queue pages."""
+"""Intake endpoints that channels call (the Telegram webhook) and the review page for supervisors."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "inbox"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("refused/", views.refused, name="refused"),
+]
