@@ -22,7 +22,7 @@ messages: $(STAMP)
 demo: install messages
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py load_demo --size demo --seed 1
-	$(PY) -m beskontakt.cli serve --with-worker
+	BESKONTAKT_OUTBOX_FILE_DIR=$(CURDIR)/var/outbox $(PY) -m beskontakt.cli serve --with-worker
 
 ## make test: lint, types, migrations, then the whole suite on PostgreSQL and on SQLite
 test: install messages lint typecheck migrations-check browser mailserver test-postgres test-sqlite

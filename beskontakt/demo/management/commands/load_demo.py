@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from beskontakt.demo import loader
 from beskontakt.demo.generator import SIZES
-from beskontakt.demo.users import PASSWORD_ENV, demo_password, ensure_demo_users, login_table
+from beskontakt.demo.users import PASSWORD_ENV, SUBSCRIBER_USERNAME, demo_password, ensure_demo_users, login_table
 
 
 class Command(BaseCommand):
@@ -76,6 +76,15 @@ class Command(BaseCommand):
             self._say(verbose, f"  {table:<13} {count:>11,} {seconds.get(table, 0):8.1f} s")
         self._say(verbose, _("Generating rows took %(s).1f s.") % {"s": record.counts.get("generation_seconds", 0)})
         self._say(verbose, _("Loaded in %(s).1f s.") % {"s": record.seconds or 0})
+        # Live-channel data (outages, callbacks waiting) is made relative to the real
+        # clock through the actions, after the deterministic history.
+        from beskontakt.demo.intake import seed_intake
+        from beskontakt.subscribers.models import Subscriber
+
+        portal = Subscriber.objects.filter(portal_user__username=SUBSCRIBER_USERNAME).select_related("address").first()
+        made = seed_intake(timezone.now(), seed, portal)
+        counts = {"o": made["outages"], "c": made["callbacks"]}
+        self._say(verbose, _("Outages: %(o)d, callback requests: %(c)d.") % counts)
         self._print_logins()
 
     def _anchor(self, value: str | None) -> datetime | None:
@@ -107,6 +116,17 @@ class Command(BaseCommand):
         self.stdout.write(f"  {login:<{width}}{role_title:<{role_width}}{name_title}")
         for username, role, name in rows:
             self.stdout.write(f"  {username:<{width}}{role:<{role_width}}{name}")
+        from beskontakt.subscribers.models import Subscriber
+
+        portal = Subscriber.objects.filter(portal_user__username=SUBSCRIBER_USERNAME).first()
+        if portal is not None:
+            self.stdout.write(
+                _(
+                    "Subscriber portal: /my/ - sign in with contract %(contract)s; in the demo the one-time code "
+                    "is written to var/outbox/ (no mail server or SMS gateway needed)."
+                )
+                % {"contract": portal.contract_number}
+            )
         self.stdout.write(
             _(
                 "On first login each user enrols a TOTP authenticator: scan the QR code shown with an app "
