@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 v1 = [
     path("", include("beskontakt.subscribers.api.urls")),
     path("", include("beskontakt.cases.api.urls")),
+    path("", include("beskontakt.inbox.api.urls")),
 ]
 
 urlpatterns = [

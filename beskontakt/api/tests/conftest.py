@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -16,6 +18,8 @@ from beskontakt.cases import actions
 from beskontakt.cases import attachments as case_files
 from beskontakt.cases.models import Attachment, Case, Category, Note
 from beskontakt.cases.tests.files import PDF, TEXT, upload
+from beskontakt.inbox import callbacks
+from beskontakt.inbox.models import CallbackRequest
 from beskontakt.subscribers import actions as subscriber_actions
 from beskontakt.subscribers.models import AccessRestriction, Channel, Equipment, Subscriber
 
@@ -55,6 +59,8 @@ class World:
     other_restriction: AccessRestriction
     attachment: Attachment
     other_attachment: Attachment
+    callback: CallbackRequest
+    other_callback: CallbackRequest
 
     def client(self, role: str) -> APIClient:
         return token_client(self.users[role])
@@ -96,7 +102,16 @@ def world(
         other_case.messages.first(),  # type: ignore[arg-type]
         case_files.check_files([upload("Секретный-скан-паспорта.pdf", PDF)]),
     )
+    start = timezone.now() + timedelta(minutes=30)
+    callback = callbacks.request_callback(
+        subscriber, phone="+79161112233", window_start=start, window_end=start + timedelta(hours=1)
+    )
+    other_callback = callbacks.request_callback(
+        other_subscriber, phone="+79160009999", window_start=start, window_end=start + timedelta(hours=1)
+    )
     return World(
+        callback=callback,
+        other_callback=other_callback,
         users=users,
         subscriber=subscriber,
         other_subscriber=other_subscriber,

@@ -15,14 +15,15 @@ pytestmark = pytest.mark.django_db
 def test_list_filters_and_ordering(world: World) -> None:
     client = world.client(Role.AGENT)
     everything = client.get("/api/v1/cases/").json()
-    assert everything["count"] == 3
-    assert client.get("/api/v1/cases/", {"subscriber": world.other_subscriber.pk}).json()["count"] == 1
+    # Three cases, plus one callback-queue case per subscriber.
+    assert everything["count"] == 5
+    assert client.get("/api/v1/cases/", {"subscriber": world.other_subscriber.pk}).json()["count"] == 2
     assert client.get("/api/v1/cases/", {"channel": "telegram"}).json()["count"] == 1
-    assert client.get("/api/v1/cases/", {"status": ["new", "open"]}).json()["count"] == 3
+    assert client.get("/api/v1/cases/", {"status": ["new", "open"]}).json()["count"] == 5
     assert client.get("/api/v1/cases/", {"category": "no-internet"}).json()["count"] == 2
     assert client.get("/api/v1/cases/", {"queue": "support"}).json()["count"] == 2
     assert client.get("/api/v1/cases/", {"assignee": world.users[Role.TECHNICIAN].pk}).json()["count"] == 1
-    assert client.get("/api/v1/cases/", {"created_after": "2000-01-01T00:00:00Z"}).json()["count"] == 3
+    assert client.get("/api/v1/cases/", {"created_after": "2000-01-01T00:00:00Z"}).json()["count"] == 5
     assert client.get("/api/v1/cases/", {"created_before": "2000-01-01T00:00:00Z"}).json()["count"] == 0
     assert client.get("/api/v1/cases/", {"sla_state": "ok"}).status_code == 200
     ordered = client.get("/api/v1/cases/", {"ordering": "id"}).json()["results"]

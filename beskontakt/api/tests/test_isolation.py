@@ -34,6 +34,7 @@ def secrets(world: World) -> list[str]:
         world.other_note.body,
         "tg-other-1",
         world.other_attachment.filename,
+        world.other_callback.phone,
     ]
 
 
@@ -44,6 +45,7 @@ def other_ids(world: World) -> dict[str, dict[str, int]]:
         "cases": {"pk": world.other_case.pk},
         "tariffs": {"pk": world.subscriber.subscriptions.get().tariff_id},
         "attachments": {"pk": world.other_attachment.pk},
+        "callbacks": {"pk": world.other_callback.pk},
     }
 
 
@@ -53,6 +55,7 @@ def own_ids(world: World) -> dict[str, dict[str, int]]:
         "cases": {"pk": world.case.pk},
         "tariffs": {"pk": world.subscriber.subscriptions.get().tariff_id},
         "attachments": {"pk": world.attachment.pk},
+        "callbacks": {"pk": world.callback.pk},
     }
 
 

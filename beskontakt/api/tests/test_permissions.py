@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from beskontakt.accounts.roles import Role
@@ -99,6 +101,25 @@ MATRIX: dict[str, tuple[Request, dict[str, int]]] = {
         expect(201, subscriber=404),
     ),
     "events.list": (("GET", lambda w: f"/api/v1/cases/{w.case.pk}/events/", None), expect(200, technician=404)),
+    "callbacks.list": (("GET", lambda w: "/api/v1/callbacks/", None), expect(200)),
+    "callbacks.own": (("GET", lambda w: f"/api/v1/callbacks/{w.callback.pk}/", None), expect(200, technician=404)),
+    "callbacks.create": (
+        (
+            "POST",
+            lambda w: "/api/v1/callbacks/",
+            lambda w: {
+                "subscriber": w.subscriber.pk,
+                "phone": "+7 916 111-22-33",
+                "window_start": (timezone.now() + timedelta(minutes=10)).isoformat(),
+                "window_end": (timezone.now() + timedelta(minutes=70)).isoformat(),
+            },
+        ),
+        expect(201, technician=403),
+    ),
+    "callbacks.outcome": (
+        ("POST", lambda w: f"/api/v1/callbacks/{w.callback.pk}/outcome/", lambda w: {"reached": False}),
+        expect(403, agent=200, supervisor=200, admin=200),
+    ),
     "inbound": (
         (
             "POST",
