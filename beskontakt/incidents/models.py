@@ -61,9 +61,7 @@ class OutageBuilding(models.Model):
     class Meta:
         verbose_name = _("building affected")
         verbose_name_plural = _("buildings affected")
-        constraints = [
-            models.UniqueConstraint(fields=["outage", "street", "building"], name="outage_building_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["outage", "street", "building"], name="outage_building_unique")]
         indexes = [models.Index(fields=["street", "building"], name="outage_building_street")]
 
     def __str__(self) -> str:

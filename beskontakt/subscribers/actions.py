@@ -68,6 +68,12 @@ def _check_can(by: User | None, capability: str) -> None:
         raise PermissionDenied(_("You may not do this."))
 
 
+def _check_restrict(subscriber: Subscriber, by: User | None) -> None:
+    """Staff with ``restriction.record``, or the subscriber's own portal login, may record restrictions."""
+    if by is not None and not (user_can(by, "restriction.record") or subscriber.portal_user_id == by.pk):
+        raise PermissionDenied(_("You may not do this."))
+
+
 def _event(subscriber: Subscriber, event_kind: str, by: User | None, **data: Any) -> SubscriberEvent:
     return SubscriberEvent.objects.create(subscriber=subscriber, kind=event_kind, actor=by, data=data)
 
@@ -101,7 +107,7 @@ def record_restriction(
     ``valid_from`` defaults to today and ``valid_until`` (empty: until lifted)
     may not be before it. Requires the ``restriction.record`` capability.
     """
-    _check_can(by, "restriction.record")
+    _check_restrict(subscriber, by)
     errors: dict[str, str] = {}
     if kind not in AccessRestriction.Kind.values:
         errors["kind"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(AccessRestriction.Kind.values)}
@@ -143,7 +149,7 @@ def record_restriction(
 
 def lift_restriction(restriction: AccessRestriction, by: User | None = None) -> AccessRestriction:
     """End an access restriction now (the row stays, stamped with who lifted it and when)."""
-    _check_can(by, "restriction.record")
+    _check_restrict(restriction.subscriber, by)
     with transaction.atomic():
         locked = AccessRestriction.objects.select_for_update().get(pk=restriction.pk)
         if locked.lifted_at is not None:
