@@ -233,7 +233,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores the database number: a prefix keeps installations apart.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("BESKONTAKT_CHANNEL_PREFIX", "beskontakt")},
         }
     }
 else:
@@ -241,6 +242,8 @@ else:
 PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("BESKONTAKT_PRESENCE_TIMEOUT", "90"))
 
 # --- Intake channels --------------------------------------------------------
+# The queue (by code) of new cases that name neither a queue nor a category.
+INTAKE_QUEUE = os.environ.get("BESKONTAKT_INTAKE_QUEUE", "tech-support")
 # Telegram: the bot token; webhook mode when a secret is set (Telegram sends it in
 # X-Telegram-Bot-Api-Secret-Token), long polling otherwise. TELEGRAM_API_URL points
 # aiogram at another Bot API server (a local one, or the test server).

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
@@ -124,6 +125,16 @@ def _store_inbound(case: Case, channel: str, external_id: str | None, sender: st
     )
 
 
+def intake_queue() -> Queue | None:
+    """The queue a case with neither queue nor category lands in (``INTAKE_QUEUE``, by code).
+
+    Without it a chat or an e-mail from a new sender would sit outside every
+    queue and never be assigned automatically.
+    """
+    code = settings.INTAKE_QUEUE
+    return Queue.objects.filter(code=code).first() if code else None
+
+
 def open_case(
     *,
     subject: str,
@@ -162,7 +173,7 @@ def open_case(
             channel=channel,
             category=category,
             priority=priority or (category.default_priority if category else Priority.NORMAL),
-            queue=queue or (category.default_queue if category else None),
+            queue=queue or (category.default_queue if category else None) or intake_queue(),
             created_at=now,
             updated_at=now,
             last_inbound_at=now if body is not None else None,

@@ -130,11 +130,6 @@ def history(subscriber_id: int, *, after: int | None = None) -> list[dict[str, A
     return [message_frame(m) for m in messages.filter(id__gt=after)[:CATCH_UP_LIMIT]]
 
 
-def frames_by_id(subscriber_id: int, ids: list[int]) -> list[dict[str, Any]]:
-    """The chat messages with ``ids`` that belong to the subscriber (others are silently not theirs)."""
-    return [message_frame(m) for m in chat_messages(subscriber_id).filter(id__in=ids)]
-
-
 def active_chat_case(subscriber_id: int) -> int | None:
     """The id of the subscriber's newest active chat case (the one a new chat message joins)."""
     return (
