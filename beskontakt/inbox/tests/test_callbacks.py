@@ -100,3 +100,21 @@ def test_only_staff_who_reply_record_outcomes(subscriber: Subscriber, users: dic
     callback = callbacks.request_callback(subscriber, phone="+79165551122", window_start=start, window_end=end)
     with pytest.raises(PermissionDenied):
         callbacks.record_outcome(callback, reached=True, by=users["subscriber"])
+
+
+def test_agent_records_the_call_from_the_case_page(subscriber: Subscriber, agent: Any, client: Any) -> None:
+    from beskontakt.accounts.testing import login_verified
+
+    start, end = window()
+    callback = callbacks.request_callback(subscriber, phone="+79165551122", window_start=start, window_end=end)
+    login_verified(client, agent)
+    page = client.get(f"/cases/{callback.case_id}/").content.decode()
+    assert 'id="callback-form"' in page and "+79165551122" in page
+    response = client.post(f"/cases/{callback.case_id}/callback/", {"reached": "0", "note": "Не берут трубку"})
+    assert response.status_code == 302
+    callback.refresh_from_db()
+    assert callback.status == Status.MISSED
+    page = client.get(f"/cases/{callback.case_id}/").content.decode()
+    assert 'id="callback-form"' in page  # still open: a follow-up is planned
+    bad = client.post(f"/cases/{callback.case_id}/callback/", {"reached": "maybe"})
+    assert bad.status_code == 400
