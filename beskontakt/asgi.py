@@ -13,10 +13,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from beskontakt.inbox.routing import websocket_urlpatterns  # noqa: E402
+from beskontakt.inbox.telegram.asgi import with_webhook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        # The Telegram webhook is answered in front of Django (store and acknowledge, nothing else);
+        # every other request goes to Django unchanged.
+        "http": with_webhook(django_application),
         # Session authentication, and only pages of our own hosts may open a socket.
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

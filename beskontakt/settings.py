@@ -250,6 +250,8 @@ INTAKE_QUEUE = os.environ.get("BESKONTAKT_INTAKE_QUEUE", "tech-support")
 TELEGRAM_BOT_TOKEN = os.environ.get("BESKONTAKT_TELEGRAM_TOKEN", "")
 TELEGRAM_WEBHOOK_SECRET = os.environ.get("BESKONTAKT_TELEGRAM_WEBHOOK_SECRET", "")
 TELEGRAM_API_URL = os.environ.get("BESKONTAKT_TELEGRAM_API_URL", "")
+# Messages a chat may send per minute before the bot stops turning them into case messages.
+TELEGRAM_FLOOD_PER_MINUTE = int(os.environ.get("BESKONTAKT_TELEGRAM_FLOOD_PER_MINUTE", "20"))
 # E-mail: inbound over IMAP, outbound over SMTP.
 IMAP_HOST = os.environ.get("BESKONTAKT_IMAP_HOST", "")
 IMAP_PORT = int(os.environ.get("BESKONTAKT_IMAP_PORT", "993"))
