@@ -276,6 +276,11 @@ def deliver(item_id: int) -> str | None:
     return item.status
 
 
+def mark_failed(item: OutboundMessage, reason: str) -> None:
+    """Record that an item did not reach the subscriber after all (e.g. an e-mail bounced)."""
+    _finish(item, Status.FAILED, reason)
+
+
 def _finish(item: OutboundMessage, status: str, reason: str) -> None:
     item.status = status
     item.last_error = reason

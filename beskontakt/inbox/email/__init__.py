@@ -1,0 +1,1 @@
+"""E-mail intake and delivery: parsing (no Django), threading into cases, the IMAP poller."""
