@@ -130,7 +130,11 @@ def record_outcome(callback: CallbackRequest, *, reached: bool, by: Any, note: s
         raise PermissionDenied(_("You may not work callbacks."))
     now = timezone.now()
     with transaction.atomic():
-        locked = CallbackRequest.objects.select_for_update().select_related("case", "subscriber").get(pk=callback.pk)
+        locked = (
+            CallbackRequest.objects.select_for_update(of=("self",))
+            .select_related("case", "subscriber")
+            .get(pk=callback.pk)
+        )
         if locked.status not in (Status.WAITING, Status.MISSED):
             raise ValidationError({"callback": _("This callback is already closed.")})
         locked.attempts += 1

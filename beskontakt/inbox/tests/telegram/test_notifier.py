@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from beskontakt.cases import actions
 from beskontakt.cases.models import Case, Message
@@ -78,7 +80,15 @@ def test_bot_api_errors_map_to_retry_or_failure(
         assert item.last_error and item.attempts == 1
 
 
+@pytest.fixture
+def english() -> Iterator[None]:
+    """The failure reasons are matched in English."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_notifier_errors_directly(bot_api: FakeBotApi, settings: Any) -> None:
     notifier = TelegramNotifier()
 
