@@ -270,6 +270,8 @@ DEFAULT_FROM_EMAIL = CARE_EMAIL_ADDRESS
 # An SMS gateway speaking the JSON contract in docs/apps/inbox.md.
 SMS_GATEWAY_URL = os.environ.get("BESKONTAKT_SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("BESKONTAKT_SMS_GATEWAY_TOKEN", "")
+# A claimed delivery's lease: after it, the outbox sweep re-delivers what a dead worker left.
+OUTBOX_LEASE_SECONDS = int(os.environ.get("BESKONTAKT_OUTBOX_LEASE_SECONDS", "120"))
 # The demo writes deliveries of unconfigured channels into this folder (empty: off).
 OUTBOX_FILE_DIR = os.environ.get("BESKONTAKT_OUTBOX_FILE_DIR", "")
 # One-time codes: lifetime, wrong attempts per code, codes sent per subscriber per hour.

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 Status = OutboundMessage.Status
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=120)
 # Channels that deliver inside the product (the portal and its chat): no address needed.
 IN_APP = frozenset({Channel.PORTAL, Channel.CHAT})
 # Which contact channel carries an outbound message on each channel.
@@ -46,6 +46,11 @@ CONTACT_CHANNELS: dict[str, tuple[str, ...]] = {
 }
 # The order notices try when the subscriber has no preferred channel.
 NOTICE_ORDER = (Channel.TELEGRAM, Channel.EMAIL, Channel.SMS, Channel.PHONE)
+
+
+def lease() -> timedelta:
+    """How long a claimed delivery belongs to its worker before the sweep may take it back."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -238,7 +243,7 @@ def _claim(item_id: int, now: datetime) -> OutboundMessage | None:
             return None
         item.status = Status.SENDING
         item.attempts += 1
-        item.next_attempt_at = now + LEASE
+        item.next_attempt_at = now + lease()
         item.save(update_fields=["status", "attempts", "next_attempt_at"])
         return item
 

@@ -162,7 +162,7 @@ def test_a_dead_workers_item_comes_back_after_its_lease(phone_case: Case, agent:
     item = OutboundMessage.objects.get(message=message)
     # A worker claimed it and died before recording the outcome.
     OutboundMessage.objects.filter(pk=item.pk).update(
-        status=Status.SENDING, attempts=1, next_attempt_at=timezone.now() + outbox.LEASE
+        status=Status.SENDING, attempts=1, next_attempt_at=timezone.now() + outbox.lease()
     )
     assert item.pk not in outbox.due_ids()
     OutboundMessage.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
