@@ -197,3 +197,23 @@ def browser() -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Before the test database is dropped: close the PostgreSQL pools (servers the tests ran
+    in threads share them) and end any session a test's thread left open, so the drop succeeds."""
+    yield
+    from django.db import connection, connections
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        for conn in connections.all():
+            close_pool = getattr(conn, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
