@@ -250,3 +250,14 @@ def test_unconfigured_sms_fails_clearly(settings: Any, subscriber: Subscriber) -
     assert outbox.deliver(item.pk) == Status.FAILED
     item.refresh_from_db()
     assert "not configured" in item.last_error
+
+
+def test_the_case_page_shows_why_a_delivery_failed(phone_case: Case, agent: Any, gateway: Gateway, client: Any) -> None:
+    from beskontakt.accounts.testing import login_verified
+
+    gateway.fail_with = [400]
+    message = actions.reply(phone_case, by=agent, body="Ответ")
+    outbox.deliver(OutboundMessage.objects.get(message=message).pk)
+    login_verified(client, agent)
+    page = client.get(f"/cases/{phone_case.pk}/").content.decode()
+    assert 'data-delivery="failed"' in page and 'class="delivery-error"' in page and "400" in page
