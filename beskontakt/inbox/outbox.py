@@ -29,7 +29,7 @@ from beskontakt.subscribers.models import Channel, ContactPoint, Subscriber
 
 from . import realtime
 from .models import OutboundMessage
-from .notifiers import DeliveryError, PermanentFailure, TemporaryFailure, notifier_for
+from .notifiers import AddressRefused, DeliveryError, PermanentFailure, TemporaryFailure, notifier_for
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +256,9 @@ def deliver(item_id: int) -> str | None:
         return None
     try:
         provider_id = notifier_for(item.channel).send(item)
+    except AddressRefused as exc:
+        _finish(item, Status.FAILED, str(exc))
+        _withdraw_consent(item)
     except PermanentFailure as exc:
         _finish(item, Status.FAILED, str(exc))
     except TemporaryFailure as exc:
@@ -279,6 +282,20 @@ def deliver(item_id: int) -> str | None:
         item.provider_id = str(provider_id or "")[:200]
         _finish(item, Status.DELIVERED, "")
     return item.status
+
+
+def _withdraw_consent(item: OutboundMessage) -> None:
+    """Record the opt-out a refusing address means, on the subscriber's contact(s) at that address."""
+    from beskontakt.subscribers.actions import set_contact_consent
+
+    if item.subscriber_id is None or not item.address:
+        return
+    kinds = CONTACT_CHANNELS.get(item.channel, (item.channel,))
+    for contact in ContactPoint.objects.filter(subscriber_id=item.subscriber_id, channel__in=kinds, consent=True):
+        if ContactPoint.normalize(contact.channel, contact.value) == ContactPoint.normalize(
+            contact.channel, item.address
+        ):
+            set_contact_consent(contact, False)
 
 
 def mark_failed(item: OutboundMessage, reason: str) -> None:

@@ -29,6 +29,11 @@ class PermanentFailure(DeliveryError):
     """Retrying will not help; the item is marked failed with the reason."""
 
 
+class AddressRefused(PermanentFailure):
+    """The recipient refuses messages at this address (the bot was blocked, the number
+    unsubscribed): the outbox withdraws consent on that contact so nothing more is sent there."""
+
+
 class Notifier(Protocol):
     """Delivers outbound items on one channel."""
 

@@ -33,7 +33,7 @@ from aiogram.types import BufferedInputFile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from . import PermanentFailure, TemporaryFailure
+from . import AddressRefused, PermanentFailure, TemporaryFailure
 
 if TYPE_CHECKING:
     from beskontakt.inbox.models import OutboundMessage
@@ -144,7 +144,8 @@ class TelegramNotifier:
                 _("Telegram asked to slow down: retry after %(s)d s.") % {"s": exc.retry_after}
             ) from exc
         except TelegramForbiddenError as exc:
-            raise PermanentFailure(_("Telegram refused the chat: %(reason)s") % {"reason": exc.message}) from exc
+            # 403: the user blocked the bot (or left the chat): they opted out of Telegram.
+            raise AddressRefused(_("Telegram refused the chat: %(reason)s") % {"reason": exc.message}) from exc
         except (TelegramBadRequest, TelegramEntityTooLarge) as exc:
             raise PermanentFailure(_("Telegram refused the message: %(reason)s") % {"reason": exc.message}) from exc
         except (TelegramUnauthorizedError, TelegramNotFound) as exc:

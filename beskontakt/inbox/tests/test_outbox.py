@@ -261,3 +261,19 @@ def test_the_case_page_shows_why_a_delivery_failed(phone_case: Case, agent: Any,
     login_verified(client, agent)
     page = client.get(f"/cases/{phone_case.pk}/").content.decode()
     assert 'data-delivery="failed"' in page and 'class="delivery-error"' in page and "400" in page
+
+
+def test_a_refusing_address_withdraws_consent(subscriber: Subscriber, monkeypatch: Any) -> None:
+    from beskontakt.inbox import notifiers
+
+    class Blocked:
+        def send(self, item: OutboundMessage) -> str:
+            raise notifiers.AddressRefused("Forbidden: bot was blocked by the user")
+
+    contact = add_contact(subscriber, channel="telegram", value="100200300")
+    monkeypatch.setattr(outbox, "notifier_for", lambda channel: Blocked())
+    item = outbox.notify(subscriber, body="Авария устранена", key="n:blocked", channel="telegram")
+    assert outbox.deliver(item.pk) == Status.FAILED
+    contact.refresh_from_db()
+    assert contact.consent is False
+    assert outbox.preferred_channel(subscriber) != "telegram"
