@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -54,3 +55,18 @@ def login_verified(client: Client, user: User) -> None:
     session: Any = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def sign_in_in_browser(
+    page: Any, base_url: str, username: str, password: str, device: Any, next_url: str = "/"
+) -> None:
+    """Sign a staff member in through the real login pages (password, then the TOTP code)
+    in a Playwright ``page``; returns once the queue is shown."""
+    page.goto(f"{base_url}/accounts/login/?{urlencode({'next': next_url})}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main form.stack button[type=submit]")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", totp_code(device))
+    page.click("main form.stack button[type=submit]")
+    page.wait_for_selector("#case-table")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from beskontakt.accounts.roles import Role
-from beskontakt.accounts.testing import confirmed_device, totp_code
+from beskontakt.accounts.testing import confirmed_device, sign_in_in_browser
 from beskontakt.cases import actions
 from beskontakt.cases.models import Case, Macro, SlaPolicy
 from beskontakt.conftest import PASSWORD, make_subscriber, make_user
@@ -47,14 +47,7 @@ def test_agent_takes_replies_with_macro_and_switches_language(live_server: Any, 
     assert case.assignee is None
 
     # Sign in: password, then the TOTP code.
-    page.goto(f"{live_server.url}/accounts/login/?next=/")
-    page.fill("input[name=username]", "olga")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form.stack button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", totp_code(device))
-    page.click("main form.stack button[type=submit]")
-    page.wait_for_selector("#case-table")
+    sign_in_in_browser(page, live_server.url, "olga", PASSWORD, device, next_url="/")
 
     # The Unassigned tab (htmx swaps only the table) shows the case with its restriction flag.
     page.click("label[data-tab=unassigned]")

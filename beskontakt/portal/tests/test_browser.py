@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from beskontakt.accounts.roles import Role
-from beskontakt.accounts.testing import confirmed_device, totp_code
+from beskontakt.accounts.testing import confirmed_device, sign_in_in_browser
 from beskontakt.cases.models import Case, Category, Queue
 from beskontakt.cases.tests.files import PNG
 from beskontakt.conftest import PASSWORD, make_subscriber, make_user
@@ -83,14 +83,7 @@ def test_subscriber_declares_quarantine_and_agent_sees_it(live_server: Any, brow
 
     # --- the agent, in the workspace ---------------------------------------------------------
     desk = _tab(browser)
-    desk.goto(f"{live_server.url}/accounts/login/?next=/")
-    desk.fill("input[name=username]", "olga")
-    desk.fill("input[name=password]", PASSWORD)
-    desk.click("main form.stack button[type=submit]")
-    desk.wait_for_selector("input[name=code]")
-    desk.fill("input[name=code]", totp_code(device))
-    desk.click("main form.stack button[type=submit]")
-    desk.wait_for_selector("#case-table")
+    sign_in_in_browser(desk, live_server.url, "olga", PASSWORD, device, next_url="/")
     desk.click("label[data-tab=unassigned]")
     desk.wait_for_url("**tab=unassigned**")
     row = desk.locator(f"tr[data-case='{case.pk}']")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from beskontakt.accounts.roles import Role
-from beskontakt.accounts.testing import confirmed_device, totp_code
+from beskontakt.accounts.testing import confirmed_device, sign_in_in_browser
 from beskontakt.cases.models import Case, Message
 from beskontakt.conftest import PASSWORD, make_subscriber, make_user
 from beskontakt.inbox.models import OutboundMessage
@@ -92,14 +92,7 @@ def test_subscriber_and_agent_chat_live(asgi_server: str, browser: Any) -> None:
         me.set_default_timeout(15_000)
 
         # The agent signs in (password + TOTP) and watches the unassigned queue.
-        staff.goto(f"{asgi_server}/accounts/login/?next=/%3Ftab%3Dunassigned")
-        staff.fill("input[name=username]", "olga")
-        staff.fill("input[name=password]", PASSWORD)
-        staff.click("main form.stack button[type=submit]")
-        staff.wait_for_selector("input[name=code]")
-        staff.fill("input[name=code]", totp_code(device))
-        staff.click("main form.stack button[type=submit]")
-        staff.wait_for_selector("#case-table")
+        sign_in_in_browser(staff, asgi_server, "olga", PASSWORD, device, next_url="/?tab=unassigned")
         staff.wait_for_selector("#presence-indicator[data-state=online]")
 
         # The subscriber signs in to the portal with a one-time code and opens the chat.
