@@ -25,7 +25,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from imapclient import IMAPClient
 
 DOVECOT = "/usr/sbin/dovecot"
-PORTS = range(18200, 18300)
+# Half of the range per pytest-xdist worker, so two workers never race for the same port.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 2
+PORTS = range(18200 + 50 * _WORKER, 18250 + 50 * _WORKER)
 USER = "care"
 PASSWORD = "care-secret-1"
 

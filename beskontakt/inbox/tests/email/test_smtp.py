@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
 from email.message import EmailMessage
 from typing import Any
 
@@ -20,7 +21,7 @@ from beskontakt.inbox.notifiers.email import EmailNotifier, message_id_for
 from beskontakt.subscribers.models import Channel, ContactPoint
 
 from .mails import CARE, PNG, SUBSCRIBER_EMAIL, mail
-from .servers import SmtpServer, free_port
+from .servers import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -156,11 +157,15 @@ def test_greylisting_is_temporary(smtp: SmtpServer, email_contact: ContactPoint,
 
 
 def test_unreachable_server_is_temporary(smtp: SmtpServer, settings: Any, email_contact: ContactPoint) -> None:
-    settings.EMAIL_PORT = free_port()
-    settings.EMAIL_TIMEOUT = 2
-    item = outbox.enqueue(channel=Channel.EMAIL, body="x", subscriber=email_contact.subscriber, key="n:2")
-    with pytest.raises(TemporaryFailure):
-        EmailNotifier().send(item)
+    # A port held by a socket that never listens: connecting is refused, and no parallel
+    # test can start a server on it meanwhile.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = holder.getsockname()[1]
+        settings.EMAIL_TIMEOUT = 2
+        item = outbox.enqueue(channel=Channel.EMAIL, body="x", subscriber=email_contact.subscriber, key="n:2")
+        with pytest.raises(TemporaryFailure):
+            EmailNotifier().send(item)
 
 
 def test_not_an_address_is_permanent(smtp: SmtpServer, db: Any) -> None:
