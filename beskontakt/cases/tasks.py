@@ -26,12 +26,8 @@ def recount_workload() -> int:
 @shared_task(name="beskontakt.cases.tasks.process_inbound", ignore_result=True)
 def process_inbound(rounds: int = 50) -> dict[str, int]:
     """Turn queued inbound messages into case messages until the backlog is empty (or ``rounds`` batches)."""
+    from beskontakt.backlog import drain
+
     from . import intake
 
-    done = failed = 0
-    for _ in range(rounds):
-        d, f = intake.process_pending()
-        done, failed = done + d, failed + f
-        if d + f == 0:
-            break
-    return {"done": done, "failed": failed}
+    return drain(intake.process_pending, rounds)

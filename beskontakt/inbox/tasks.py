@@ -44,15 +44,11 @@ def follow_up_callbacks() -> int:
 @shared_task(name="beskontakt.inbox.tasks.process_telegram_updates", ignore_result=True)
 def process_telegram_updates(rounds: int = 50) -> dict[str, int]:
     """Handle stored Telegram updates until none are pending (or ``rounds`` batches)."""
+    from beskontakt.backlog import drain
+
     from .telegram import updates
 
-    done = failed = 0
-    for _ in range(rounds):
-        d, f = updates.process_pending()
-        done, failed = done + d, failed + f
-        if d + f == 0:
-            break
-    return {"done": done, "failed": failed}
+    return drain(updates.process_pending, rounds)
 
 
 @shared_task(name="beskontakt.inbox.tasks.poll_mailbox", ignore_result=True)
