@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "beskontakt.inbox",
     "beskontakt.portal",
     "beskontakt.incidents",
+    "beskontakt.network",
+    "beskontakt.cpe",
+    "beskontakt.diagnostics",
     "beskontakt.demo",
 ]
 
@@ -278,6 +281,25 @@ OUTBOX_FILE_DIR = os.environ.get("BESKONTAKT_OUTBOX_FILE_DIR", "")
 ONE_TIME_CODE_SECONDS = int(os.environ.get("BESKONTAKT_CODE_SECONDS", "600"))
 ONE_TIME_CODE_ATTEMPTS = 5
 ONE_TIME_CODES_PER_HOUR = int(os.environ.get("BESKONTAKT_CODES_PER_HOUR", "5"))
+
+# --- Remote diagnostics: the ACS, the access network, diagnosis ---------------
+# The built-in TR-069 ACS (``beskontakt acs``) listens here; CPEs are given ACS_URL.
+ACS_HOST = os.environ.get("BESKONTAKT_ACS_HOST", "127.0.0.1")
+ACS_PORT = int(os.environ.get("BESKONTAKT_ACS_PORT", "7547"))
+ACS_URL = os.environ.get("BESKONTAKT_ACS_URL", f"http://{ACS_HOST}:{ACS_PORT}/")
+# Unknown devices: "accept" registers them (and their first credentials), "reject" answers 401.
+ACS_BOOTSTRAP_POLICY = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_POLICY", "accept")
+# Key for CPE credentials at rest (Fernet); derived from SECRET_KEY when empty.
+CPE_CREDENTIALS_KEY = os.environ.get("BESKONTAKT_CPE_CREDENTIALS_KEY", "")
+# Which DeviceManagement serves the diagnosis and the remote fixes: "builtin" or "genieacs".
+DEVICE_MANAGEMENT = os.environ.get("BESKONTAKT_DEVICE_MANAGEMENT", "builtin")
+GENIEACS_NBI_URL = os.environ.get("BESKONTAKT_GENIEACS_NBI_URL", "http://127.0.0.1:7557")
+# SNMP polling of the access network and how long samples are kept.
+SNMP_TIMEOUT_SECONDS = float(os.environ.get("BESKONTAKT_SNMP_TIMEOUT", "2"))
+SNMP_RETRIES = int(os.environ.get("BESKONTAKT_SNMP_RETRIES", "1"))
+NETWORK_SAMPLE_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_NETWORK_RETENTION_DAYS", "30"))
+# One diagnosis: each check's time budget.
+DIAGNOSIS_CHECK_TIMEOUT_SECONDS = float(os.environ.get("BESKONTAKT_DIAGNOSIS_CHECK_TIMEOUT", "2.5"))
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -56,6 +56,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "billing.import": frozenset({Role.ADMIN}),
     # Intake channels: refused inbound items and failed deliveries.
     "inbox.review": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Remote diagnostics: the access network, subscriber devices (TR-069), diagnosis runs.
+    "network.view": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.NOC, Role.ADMIN}),
+    "network.manage": frozenset({Role.NOC, Role.ADMIN}),
+    "device.view": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.NOC, Role.ADMIN}),
+    # Remote fixes on a subscriber's device (reboot, Wi-Fi channel or password, re-provision, speed test).
+    "device.operate": frozenset({Role.AGENT, Role.SUPERVISOR, Role.NOC, Role.ADMIN}),
+    # Presets, files, credentials and the ACS's bootstrap policy.
+    "device.manage": frozenset({Role.NOC, Role.ADMIN}),
+    "diagnosis.run": frozenset({Role.AGENT, Role.SUPERVISOR, Role.TECHNICIAN, Role.NOC, Role.ADMIN}),
     # Configuration.
     "config.manage": frozenset({Role.ADMIN}),
     # The subscriber's own portal and API view of their data.
