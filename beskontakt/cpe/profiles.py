@@ -176,8 +176,12 @@ class Profile:
         return param.path, param.encode(value), param.xsd_type
 
 
-_INT = {"decode": _int, "xsd_type": "xsd:unsignedInt"}
-_BOOL = {"decode": _bool, "xsd_type": "xsd:boolean"}
+def _int_param(path: str) -> Param:
+    return Param(path, _int, "xsd:unsignedInt")
+
+
+def _bool_param(path: str) -> Param:
+    return Param(path, _bool, "xsd:boolean")
 
 
 def _signal_int(raw: str) -> int | None:
@@ -188,17 +192,17 @@ _TR181 = Profile(
     TR181,
     "Device.",
     {
-        UPTIME: Param("Device.DeviceInfo.UpTime", **_INT),
+        UPTIME: _int_param("Device.DeviceInfo.UpTime"),
         SOFTWARE_VERSION: Param("Device.DeviceInfo.SoftwareVersion"),
         WAN_STATUS: Param("Device.PPP.Interface.1.ConnectionStatus", _status),
         WAN_PPP_LAST_ERROR: Param("Device.PPP.Interface.1.LastConnectionError"),
         WAN_IP: Param("Device.IP.Interface.1.IPv4Address.1.IPAddress"),
         WIFI_SSID: Param("Device.WiFi.SSID.1.SSID"),
         WIFI_PASSWORD: Param("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"),
-        WIFI_CHANNEL: Param("Device.WiFi.Radio.1.Channel", **_INT),
-        WIFI_AUTO_CHANNEL: Param("Device.WiFi.Radio.1.AutoChannelEnable", **_BOOL),
+        WIFI_CHANNEL: _int_param("Device.WiFi.Radio.1.Channel"),
+        WIFI_AUTO_CHANNEL: _bool_param("Device.WiFi.Radio.1.AutoChannelEnable"),
         WIFI_CHANNELS_IN_USE: Param("Device.WiFi.Radio.1.ChannelsInUse", _int_list),
-        WIFI_CLIENTS: Param("Device.WiFi.AccessPoint.1.AssociatedDeviceNumberOfEntries", **_INT),
+        WIFI_CLIENTS: _int_param("Device.WiFi.AccessPoint.1.AssociatedDeviceNumberOfEntries"),
         WIFI_CLIENT_SIGNALS: Param(
             "Device.WiFi.AccessPoint.1.AssociatedDevice.", _signal_int, "xsd:int", leaf="SignalStrength"
         ),
@@ -207,26 +211,26 @@ _TR181 = Profile(
         DSL_STATUS: Param("Device.DSL.Line.1.Status", _status),
         DSL_SNR_MARGIN_DOWN: Param("Device.DSL.Line.1.DownstreamNoiseMargin", _scaled(0.1), "xsd:int"),
         DSL_SNR_MARGIN_UP: Param("Device.DSL.Line.1.UpstreamNoiseMargin", _scaled(0.1), "xsd:int"),
-        INFORM_INTERVAL: Param("Device.ManagementServer.PeriodicInformInterval", **_INT),
-        INFORM_ENABLE: Param("Device.ManagementServer.PeriodicInformEnable", **_BOOL),
+        INFORM_INTERVAL: _int_param("Device.ManagementServer.PeriodicInformInterval"),
+        INFORM_ENABLE: _bool_param("Device.ManagementServer.PeriodicInformEnable"),
         CR_USERNAME: Param("Device.ManagementServer.ConnectionRequestUsername"),
         CR_PASSWORD: Param("Device.ManagementServer.ConnectionRequestPassword"),
         ACS_USERNAME: Param("Device.ManagementServer.Username"),
         ACS_PASSWORD: Param("Device.ManagementServer.Password"),
         PING_STATE: Param("Device.IP.Diagnostics.IPPing.DiagnosticsState"),
         PING_HOST: Param("Device.IP.Diagnostics.IPPing.Host"),
-        PING_COUNT: Param("Device.IP.Diagnostics.IPPing.NumberOfRepetitions", **_INT),
-        PING_TIMEOUT: Param("Device.IP.Diagnostics.IPPing.Timeout", **_INT),
-        PING_SUCCESS: Param("Device.IP.Diagnostics.IPPing.SuccessCount", **_INT),
-        PING_FAILURE: Param("Device.IP.Diagnostics.IPPing.FailureCount", **_INT),
-        PING_AVG: Param("Device.IP.Diagnostics.IPPing.AverageResponseTime", **_INT),
-        PING_MIN: Param("Device.IP.Diagnostics.IPPing.MinimumResponseTime", **_INT),
-        PING_MAX: Param("Device.IP.Diagnostics.IPPing.MaximumResponseTime", **_INT),
+        PING_COUNT: _int_param("Device.IP.Diagnostics.IPPing.NumberOfRepetitions"),
+        PING_TIMEOUT: _int_param("Device.IP.Diagnostics.IPPing.Timeout"),
+        PING_SUCCESS: _int_param("Device.IP.Diagnostics.IPPing.SuccessCount"),
+        PING_FAILURE: _int_param("Device.IP.Diagnostics.IPPing.FailureCount"),
+        PING_AVG: _int_param("Device.IP.Diagnostics.IPPing.AverageResponseTime"),
+        PING_MIN: _int_param("Device.IP.Diagnostics.IPPing.MinimumResponseTime"),
+        PING_MAX: _int_param("Device.IP.Diagnostics.IPPing.MaximumResponseTime"),
         DOWNLOAD_STATE: Param("Device.IP.Diagnostics.DownloadDiagnostics.DiagnosticsState"),
         DOWNLOAD_URL: Param("Device.IP.Diagnostics.DownloadDiagnostics.DownloadURL"),
         DOWNLOAD_BOM: Param("Device.IP.Diagnostics.DownloadDiagnostics.BOMTime", xsd_type="xsd:dateTime"),
         DOWNLOAD_EOM: Param("Device.IP.Diagnostics.DownloadDiagnostics.EOMTime", xsd_type="xsd:dateTime"),
-        DOWNLOAD_BYTES: Param("Device.IP.Diagnostics.DownloadDiagnostics.TestBytesReceived", **_INT),
+        DOWNLOAD_BYTES: _int_param("Device.IP.Diagnostics.DownloadDiagnostics.TestBytesReceived"),
     },
 )
 
@@ -237,39 +241,39 @@ _TR098 = Profile(
     TR098,
     _IGD,
     {
-        UPTIME: Param(_IGD + "DeviceInfo.UpTime", **_INT),
+        UPTIME: _int_param(_IGD + "DeviceInfo.UpTime"),
         SOFTWARE_VERSION: Param(_IGD + "DeviceInfo.SoftwareVersion"),
         WAN_STATUS: Param(_WAN + "WANConnectionDevice.1.WANPPPConnection.1.ConnectionStatus", _status),
         WAN_PPP_LAST_ERROR: Param(_WAN + "WANConnectionDevice.1.WANPPPConnection.1.LastConnectionError"),
         WAN_IP: Param(_WAN + "WANConnectionDevice.1.WANPPPConnection.1.ExternalIPAddress"),
         WIFI_SSID: Param(_WLAN + "SSID"),
         WIFI_PASSWORD: Param(_WLAN + "KeyPassphrase"),
-        WIFI_CHANNEL: Param(_WLAN + "Channel", **_INT),
-        WIFI_AUTO_CHANNEL: Param(_WLAN + "AutoChannelEnable", **_BOOL),
-        WIFI_CLIENTS: Param(_WLAN + "TotalAssociations", **_INT),
+        WIFI_CHANNEL: _int_param(_WLAN + "Channel"),
+        WIFI_AUTO_CHANNEL: _bool_param(_WLAN + "AutoChannelEnable"),
+        WIFI_CLIENTS: _int_param(_WLAN + "TotalAssociations"),
         DSL_STATUS: Param(_WAN + "WANDSLInterfaceConfig.Status", _status),
         DSL_SNR_MARGIN_DOWN: Param(_WAN + "WANDSLInterfaceConfig.DownstreamNoiseMargin", _scaled(0.1), "xsd:int"),
         DSL_SNR_MARGIN_UP: Param(_WAN + "WANDSLInterfaceConfig.UpstreamNoiseMargin", _scaled(0.1), "xsd:int"),
-        INFORM_INTERVAL: Param(_IGD + "ManagementServer.PeriodicInformInterval", **_INT),
-        INFORM_ENABLE: Param(_IGD + "ManagementServer.PeriodicInformEnable", **_BOOL),
+        INFORM_INTERVAL: _int_param(_IGD + "ManagementServer.PeriodicInformInterval"),
+        INFORM_ENABLE: _bool_param(_IGD + "ManagementServer.PeriodicInformEnable"),
         CR_USERNAME: Param(_IGD + "ManagementServer.ConnectionRequestUsername"),
         CR_PASSWORD: Param(_IGD + "ManagementServer.ConnectionRequestPassword"),
         ACS_USERNAME: Param(_IGD + "ManagementServer.Username"),
         ACS_PASSWORD: Param(_IGD + "ManagementServer.Password"),
         PING_STATE: Param(_IGD + "IPPingDiagnostics.DiagnosticsState"),
         PING_HOST: Param(_IGD + "IPPingDiagnostics.Host"),
-        PING_COUNT: Param(_IGD + "IPPingDiagnostics.NumberOfRepetitions", **_INT),
-        PING_TIMEOUT: Param(_IGD + "IPPingDiagnostics.Timeout", **_INT),
-        PING_SUCCESS: Param(_IGD + "IPPingDiagnostics.SuccessCount", **_INT),
-        PING_FAILURE: Param(_IGD + "IPPingDiagnostics.FailureCount", **_INT),
-        PING_AVG: Param(_IGD + "IPPingDiagnostics.AverageResponseTime", **_INT),
-        PING_MIN: Param(_IGD + "IPPingDiagnostics.MinimumResponseTime", **_INT),
-        PING_MAX: Param(_IGD + "IPPingDiagnostics.MaximumResponseTime", **_INT),
+        PING_COUNT: _int_param(_IGD + "IPPingDiagnostics.NumberOfRepetitions"),
+        PING_TIMEOUT: _int_param(_IGD + "IPPingDiagnostics.Timeout"),
+        PING_SUCCESS: _int_param(_IGD + "IPPingDiagnostics.SuccessCount"),
+        PING_FAILURE: _int_param(_IGD + "IPPingDiagnostics.FailureCount"),
+        PING_AVG: _int_param(_IGD + "IPPingDiagnostics.AverageResponseTime"),
+        PING_MIN: _int_param(_IGD + "IPPingDiagnostics.MinimumResponseTime"),
+        PING_MAX: _int_param(_IGD + "IPPingDiagnostics.MaximumResponseTime"),
         DOWNLOAD_STATE: Param(_IGD + "DownloadDiagnostics.DiagnosticsState"),
         DOWNLOAD_URL: Param(_IGD + "DownloadDiagnostics.DownloadURL"),
         DOWNLOAD_BOM: Param(_IGD + "DownloadDiagnostics.BOMTime", xsd_type="xsd:dateTime"),
         DOWNLOAD_EOM: Param(_IGD + "DownloadDiagnostics.EOMTime", xsd_type="xsd:dateTime"),
-        DOWNLOAD_BYTES: Param(_IGD + "DownloadDiagnostics.TestBytesReceived", **_INT),
+        DOWNLOAD_BYTES: _int_param(_IGD + "DownloadDiagnostics.TestBytesReceived"),
     },
 )
 
