@@ -227,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
     "callback-follow-ups": {"task": "beskontakt.inbox.tasks.follow_up_callbacks", "schedule": 60.0},
     "telegram-sweep": {"task": "beskontakt.inbox.tasks.process_telegram_updates", "schedule": 10.0},
     "mail-poll": {"task": "beskontakt.inbox.tasks.poll_mailbox", "schedule": 30.0},
+    # Access network: nodes are polled on their own intervals (5 min by default); checked every minute.
+    "network-polls": {"task": "beskontakt.network.tasks.schedule_polls", "schedule": 60.0},
+    "network-retention": {"task": "beskontakt.network.tasks.purge_samples", "schedule": 3600.0},
+    # Subscriber devices: tasks past their expiry, old session logs and finished tasks.
+    "cpe-expire-tasks": {"task": "beskontakt.cpe.tasks.expire_tasks", "schedule": 60.0},
+    "cpe-prune-sessions": {"task": "beskontakt.cpe.tasks.prune_sessions", "schedule": 3600.0},
 }
 
 # --- Real time (Django Channels) ------------------------------------------
@@ -289,6 +295,12 @@ ACS_PORT = int(os.environ.get("BESKONTAKT_ACS_PORT", "7547"))
 ACS_URL = os.environ.get("BESKONTAKT_ACS_URL", f"http://{ACS_HOST}:{ACS_PORT}/")
 # Unknown devices: "accept" registers them (and their first credentials), "reject" answers 401.
 ACS_BOOTSTRAP_POLICY = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_POLICY", "accept")
+# The factory password unknown devices log in with under "accept" (a Digest login can only be
+# checked against a password the ACS knows); the default preset then gives each its own.
+ACS_BOOTSTRAP_PASSWORD = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_PASSWORD", "")
+# How long session logs and finished device tasks are kept.
+CPE_SESSION_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_SESSION_RETENTION_DAYS", "7"))
+CPE_TASK_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_TASK_RETENTION_DAYS", "90"))
 # Key for CPE credentials at rest (Fernet); derived from SECRET_KEY when empty.
 CPE_CREDENTIALS_KEY = os.environ.get("BESKONTAKT_CPE_CREDENTIALS_KEY", "")
 # Which DeviceManagement serves the diagnosis and the remote fixes: "builtin" or "genieacs".
@@ -300,6 +312,8 @@ SNMP_RETRIES = int(os.environ.get("BESKONTAKT_SNMP_RETRIES", "1"))
 NETWORK_SAMPLE_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_NETWORK_RETENTION_DAYS", "30"))
 # One diagnosis: each check's time budget.
 DIAGNOSIS_CHECK_TIMEOUT_SECONDS = float(os.environ.get("BESKONTAKT_DIAGNOSIS_CHECK_TIMEOUT", "2.5"))
+# The file a router downloads for a remote speed test (empty: the ACS's own /files/speedtest).
+DIAGNOSIS_SPEED_TEST_URL = os.environ.get("BESKONTAKT_DIAGNOSIS_SPEED_TEST_URL", "")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

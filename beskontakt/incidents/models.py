@@ -15,9 +15,10 @@ from beskontakt.subscribers.models import District
 class Outage(models.Model):
     """A service interruption the operator tells subscribers about: a failure or planned works.
 
-    It covers whole districts and/or single buildings (``OutageBuilding`` rows,
-    matched against ``Address.street`` + ``Address.building``); with neither it
-    covers the whole network. ``ends_at`` empty means it is still going on.
+    It covers whole districts, single buildings (``OutageBuilding`` rows,
+    matched against ``Address.street`` + ``Address.building``) and/or network
+    nodes (every subscriber hanging on a port of the node, or of a node below it);
+    with none of them it covers the whole network. ``ends_at`` empty means it is still going on.
     Subscribers whose address is covered see the notice in the portal.
     """
 
@@ -27,6 +28,9 @@ class Outage(models.Model):
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True, help_text=_("Empty: still going on."))
     districts = models.ManyToManyField(
         District, blank=True, related_name="outages", verbose_name=_("districts affected")
+    )
+    nodes = models.ManyToManyField(
+        "network.Node", blank=True, related_name="outages", verbose_name=_("network nodes affected")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("cases/<int:case_id>/message/", views.case_message_view, name="case-message"),
     path("files/<int:attachment_id>/", views.attachment_view, name="file"),
     path("callback/", views.callback_view, name="callback"),
+    path("check/", views.check_view, name="check"),
     path("chat/", chat.chat_page, name="chat"),
 ]

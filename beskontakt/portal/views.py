@@ -439,3 +439,21 @@ def callback_view(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
             )
             return redirect("portal:case", case_id=callback.case_id)
     return render(request, "portal/callback.html", context, status=400)
+
+
+@never_cache
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def check_view(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """ "Check my connection": the same diagnosis the desk runs, told in subscriber-safe words."""
+    from beskontakt.diagnostics.selfcheck import check_for_subscriber
+
+    context: dict[str, Any] = {"subscriber": subscriber, "summary": None}
+    if request.method != "POST":
+        return render(request, "portal/check.html", context)
+    run, summary = check_for_subscriber(subscriber, actor=request.user, origin="portal")
+    context["summary"] = summary
+    if run is None:
+        # htmx swaps only 2xx answers: the "wait" notice goes to htmx as 200, to a plain form post as 429.
+        return render(request, "portal/check.html", context, status=200 if getattr(request, "htmx", False) else 429)
+    return render(request, "portal/check.html", context)

@@ -138,6 +138,8 @@ class Event(Happening):
         SLA_BREACHED = "sla_breached", _("SLA breached")
         DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
         CALLBACK = "callback", _("Callback")
+        DIAGNOSIS = "diagnosis", _("Diagnosis")
+        REMOTE_FIX = "remote_fix", _("Remote fix")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -29,6 +29,8 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import Message, TelegramObject
 from asgiref.sync import sync_to_async
 
+from beskontakt.diagnostics.selfcheck import telegram_check
+
 from . import conversation
 from .conversation import Entry, Incoming
 
@@ -167,6 +169,7 @@ def build_router() -> Router:
     router.message.register(_command(conversation.status), Command("status"))
     router.message.register(_command(conversation.balance), Command("balance"))
     router.message.register(_command(conversation.new_case), Command("new"))
+    router.message.register(_command(telegram_check), Command("check"))
     router.message.register(on_photo, F.photo)
     router.message.register(on_document, F.document)
     router.message.register(on_text, F.text)

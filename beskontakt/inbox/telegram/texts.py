@@ -69,6 +69,7 @@ def help_text() -> str:
         "/status — your open requests\n"
         "/balance — balance and tariff\n"
         "/new — start a new request\n"
+        "/check — check your connection\n"
         "/help — this help"
     )
 
@@ -153,3 +154,13 @@ def photo_body() -> str:
 def file_body() -> str:
     """The body of a case message that is a document without a caption (in the desk's language)."""
     return _("File from Telegram")
+
+
+def check_result(headline: str, body: str) -> str:
+    """The /check answer: what the connection check found, in the subscriber's words."""
+    return _("Connection check: %(headline)s.\n%(body)s") % {"headline": headline, "body": body}
+
+
+def check_failed() -> str:
+    """/check could not run."""
+    return _("We could not check your connection just now. Please try again in a minute or write to us.")

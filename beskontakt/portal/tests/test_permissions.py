@@ -75,6 +75,8 @@ ENDPOINTS = [
     Endpoint("callback", "GET", lambda w: "/my/callback/"),
     Endpoint("chat", "GET", lambda w: "/my/chat/"),
     Endpoint("callback", "POST", lambda w: "/my/callback/", _tomorrow_window, ok=302),
+    # POST runs a diagnosis: covered in beskontakt/diagnostics/tests/test_views.py.
+    Endpoint("check", "GET", lambda w: "/my/check/"),
 ]
 # Open to anyone (the sign-in steps).
 PUBLIC = {"login", "code", "resend", "logout"}

@@ -85,6 +85,14 @@ class Command(BaseCommand):
         made = seed_intake(timezone.now(), seed, portal)
         counts = {"o": made["outages"], "c": made["callbacks"]}
         self._say(verbose, _("Outages: %(o)d, callback requests: %(c)d.") % counts)
+        from beskontakt.demo.network import seed_network
+
+        net = seed_network(seed)
+        self._say(
+            verbose,
+            _("Access network: %(n)d nodes, %(p)d ports, %(s)d port samples.")
+            % {"n": net["nodes"], "p": net["ports"], "s": net["samples"]},
+        )
         self._print_logins()
 
     def _anchor(self, value: str | None) -> datetime | None:

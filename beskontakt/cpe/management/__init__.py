@@ -110,14 +110,23 @@ class DeviceManagement(Protocol):
         ...
 
 
+_instances: dict[tuple[str, str], DeviceManagement] = {}
+
+
 def get_device_management() -> DeviceManagement:
-    """The implementation ``settings.DEVICE_MANAGEMENT`` names."""
+    """The implementation ``settings.DEVICE_MANAGEMENT`` names (one per process: it keeps a connection pool)."""
     from django.conf import settings
 
-    if settings.DEVICE_MANAGEMENT == "genieacs":
-        from beskontakt.cpe.genieacs import GenieAcs
+    key = (settings.DEVICE_MANAGEMENT, settings.GENIEACS_NBI_URL)
+    instance = _instances.get(key)
+    if instance is None:
+        if settings.DEVICE_MANAGEMENT == "genieacs":
+            from beskontakt.cpe.genieacs import GenieAcs
 
-        return GenieAcs(settings.GENIEACS_NBI_URL)
-    from beskontakt.cpe.builtin import BuiltinAcs
+            instance = GenieAcs(settings.GENIEACS_NBI_URL)
+        else:
+            from beskontakt.cpe.builtin import BuiltinAcs
 
-    return BuiltinAcs()
+            instance = BuiltinAcs()
+        _instances[key] = instance
+    return instance
