@@ -13,14 +13,16 @@ class DiagnoseForm(forms.Form):
 
 
 class WifiChannelForm(forms.Form):
-    """The channel to put the router's Wi-Fi on."""
+    """The channel to put the router's Wi-Fi on (prefixed: the case page has a reply ``channel`` too)."""
 
+    prefix = "wifi"
     channel = forms.IntegerField(label=_("Wi-Fi channel"), min_value=1, max_value=196)
 
 
 class WifiPasswordForm(forms.Form):
     """A new Wi-Fi password (never shown back, never stored)."""
 
+    prefix = "wifi"
     password = forms.CharField(
         label=_("New Wi-Fi password"),
         strip=False,

@@ -92,13 +92,13 @@ def test_remote_fix_from_the_case_page(
     client: Client, world: World, device: FakeDevice, case: Case, agent: Any
 ) -> None:
     login_verified(client, agent)
-    response = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"channel": "11"}, **HTMX)
+    response = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"wifi-channel": "11"}, **HTMX)
     assert response.status_code == 200
     assert "Wi-Fi channel → 11 — done" in response.content.decode()
     assert device.values[profiles.WIFI_CHANNEL] == 11
-    bad = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"channel": "14"}, **HTMX)
+    bad = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"wifi-channel": "14"}, **HTMX)
     assert "Choose a Wi-Fi channel" in bad.content.decode()
-    assert client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"channel": "x"}).status_code == 400
+    assert client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_channel/", {"wifi-channel": "x"}).status_code == 400
     assert client.post(f"/diagnostics/cases/{case.pk}/fix/format_disk/").status_code == 404
 
 
@@ -116,10 +116,10 @@ def test_suggested_channel_is_prefilled(
 
 def test_password_is_not_echoed(client: Client, world: World, device: FakeDevice, case: Case, agent: Any) -> None:
     login_verified(client, agent)
-    short = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_password/", {"password": "abc12"}, **HTMX)
+    short = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_password/", {"wifi-password": "abc12"}, **HTMX)
     assert "abc12" not in short.content.decode()
     secret = "Sunny-Garden-2026"
-    done = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_password/", {"password": secret}, **HTMX)
+    done = client.post(f"/diagnostics/cases/{case.pk}/fix/wifi_password/", {"wifi-password": secret}, **HTMX)
     assert done.status_code == 200 and secret not in done.content.decode()
     assert secret not in client.get(f"/cases/{case.pk}/").content.decode()
     assert device.values[profiles.WIFI_PASSWORD] == secret
