@@ -111,7 +111,7 @@ def test_suggested_channel_is_prefilled(
         f"/diagnostics/subscribers/{case.subscriber_id}/diagnose/", {"case": case.pk}, **HTMX
     ).content.decode()
     assert DiagnosisRun.objects.get().verdict == verdicts.WIFI_CONGESTED
-    assert 'name="channel" value="11"' in html
+    assert 'name="wifi-channel" value="11"' in html
 
 
 def test_password_is_not_echoed(client: Client, world: World, device: FakeDevice, case: Case, agent: Any) -> None:
