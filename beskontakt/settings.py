@@ -301,8 +301,9 @@ ACS_BOOTSTRAP_PASSWORD = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_PASSWORD", "")
 # How long session logs and finished device tasks are kept.
 CPE_SESSION_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_SESSION_RETENTION_DAYS", "7"))
 CPE_TASK_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_TASK_RETENTION_DAYS", "90"))
-# Key for CPE credentials at rest (Fernet); derived from SECRET_KEY when empty.
-CPE_CREDENTIALS_KEY = os.environ.get("BESKONTAKT_CPE_CREDENTIALS_KEY", "")
+# Key material for secrets at rest (device credentials, SNMP secrets; beskontakt/sealing.py):
+# empty means SECRET_KEY's. Set it so that rotating SECRET_KEY leaves stored secrets readable.
+SECRETS_KEY = os.environ.get("BESKONTAKT_SECRETS_KEY", "")
 # Which DeviceManagement serves the diagnosis and the remote fixes: "builtin" or "genieacs".
 DEVICE_MANAGEMENT = os.environ.get("BESKONTAKT_DEVICE_MANAGEMENT", "builtin")
 GENIEACS_NBI_URL = os.environ.get("BESKONTAKT_GENIEACS_NBI_URL", "http://127.0.0.1:7557")

@@ -1,38 +1,22 @@
-"""SNMP secrets at rest: Fernet encryption with a key derived from SECRET_KEY.
+"""SNMP secrets at rest (communities, SNMPv3 keys), sealed by ``beskontakt.sealing``.
 
-Communities and SNMPv3 keys are stored as Fernet tokens; they are decrypted only when
-a poll needs them and never logged. Changing SECRET_KEY makes stored secrets unreadable
-(``reveal`` then returns an empty string and the node's poll fails with an auth error).
+They are opened only when a poll needs them and never logged. A secret the current key
+cannot open reads as "" and the node's poll then fails with an authentication error.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+from beskontakt.sealing import reveal as _reveal
+from beskontakt.sealing import seal as _seal
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
-
-_CONTEXT = b"beskontakt.network.snmp-secrets"
-
-
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(_CONTEXT + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+PURPOSE = "snmp"
 
 
 def seal(secret: str) -> str:
     """Encrypt ``secret`` for storage; an empty secret stays empty."""
-    if not secret:
-        return ""
-    return _fernet().encrypt(secret.encode()).decode()
+    return _seal(secret, purpose=PURPOSE)
 
 
 def reveal(token: str) -> str:
     """Decrypt a stored secret; empty when there is none or it cannot be read."""
-    if not token:
-        return ""
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except (InvalidToken, ValueError):
-        return ""
+    return _reveal(token, purpose=PURPOSE)

@@ -10,7 +10,6 @@ Both data models; PostgreSQL and SQLite (whichever the run uses).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from beskontakt.cpe.builtin import BuiltinAcs
 from beskontakt.cpe.cwmp.serve import serving
 from beskontakt.cpe.models import Device, DeviceCredentials, DeviceParameter, DeviceSession, DeviceTask, Preset
 from beskontakt.cpe.simulator import CpeSpec, Fleet, FleetConfig
+from beskontakt.cpe.testing import db, until
 from beskontakt.subscribers.models import Equipment
 
 OUI, PRODUCT = "00D09E", "SimRouter"
@@ -35,31 +35,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def device_id(serial: str) -> str:
     return f"{OUI}-{PRODUCT}-{serial}"
-
-
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ORM code off the event loop (and give its connection back)."""
-
-    def run() -> Any:
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connection.close()
-
-    return await asyncio.to_thread(run)
-
-
-async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Wait for a (sync, ORM) condition — a generous deadline, not a speed assertion."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        value = await db(check)
-        if value:
-            return value
-        if loop.time() > end:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
 
 
 def _setup() -> None:

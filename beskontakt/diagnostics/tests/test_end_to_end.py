@@ -9,12 +9,10 @@ ping is the real ``network.ping`` aimed at loopback, where the simulated CPE liv
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from beskontakt.cases.models import Case, Event
 from beskontakt.cpe import actions as cpe_actions
@@ -24,6 +22,7 @@ from beskontakt.cpe.acs.backend import DjangoBackend
 from beskontakt.cpe.cwmp.serve import serving
 from beskontakt.cpe.models import Device
 from beskontakt.cpe.simulator import CpeSpec, Fleet, FleetConfig
+from beskontakt.cpe.testing import db, until
 from beskontakt.demo import faults
 from beskontakt.diagnostics import actions, verdicts
 from beskontakt.diagnostics.models import CheckStatus, DiagnosisRun
@@ -33,29 +32,6 @@ from beskontakt.subscribers.models import Equipment
 pytestmark = pytest.mark.django_db(transaction=True)
 OUI, PRODUCT, SERIAL = "00D09E", "SimRouter", "SIMW0001"
 BOOTSTRAP_PASSWORD = "factory-pw"
-
-
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ORM code off the event loop (and give its connection back)."""
-
-    def run() -> Any:
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connection.close()
-
-    return await asyncio.to_thread(run)
-
-
-async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Wait for a condition — a generous deadline, not a speed assertion."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not (value := await db(check)):
-        if loop.time() > end:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
-    return value
 
 
 def test_wifi_congested_diagnosed_fixed_and_healthy(case: Case, agent: Any, settings: Any) -> None:
