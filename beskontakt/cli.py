@@ -81,7 +81,7 @@ def _serve(argv: list[str]) -> int:
         children.append(
             subprocess.Popen(  # noqa: S603 - fixed argument list
                 [sys.executable, "manage.py", "cpe_simulate", "--demo", "--acs", settings.ACS_URL,
-                 "--password", configured_bootstrap_password(), "--stats-every", "0"],
+                 "--password", configured_bootstrap_password(), "--stats-every", "0", "--wan-octet", "127"],
                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             )
         )  # fmt: skip

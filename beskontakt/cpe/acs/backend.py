@@ -360,6 +360,7 @@ def _store_credentials_bulk(accepted: dict[int, list[m.ParameterValue]]) -> None
     existing = {c.device_id: c for c in DeviceCredentials.objects.filter(device_id__in=list(changes))}
     now = timezone.now()
     created: list[DeviceCredentials] = []
+    updated: dict[tuple[str, ...], list[DeviceCredentials]] = {}
     for pk, change in changes.items():
         creds = existing.get(pk) or DeviceCredentials(device_id=pk)
         for name, value in change.items():
@@ -368,7 +369,9 @@ def _store_credentials_bulk(accepted: dict[int, list[m.ParameterValue]]) -> None
         if creds.pk is None:
             created.append(creds)
         else:
-            creds.save()
+            updated.setdefault((*sorted(change), "updated_at"), []).append(creds)
+    for names, objs in updated.items():
+        _update_rows(DeviceCredentials, objs, names)
     if created:
         DeviceCredentials.objects.bulk_create(created)
 

@@ -43,6 +43,13 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cwmp", default="1-0", choices=["1-0", "1-1", "1-2", "1-3", "1-4"])
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections to the ACS at most")
     parser.add_argument("--retry-min", type=float, default=5.0, help="first retry wait, seconds")
+    parser.add_argument(
+        "--wan-octet",
+        type=int,
+        default=10,
+        choices=[10, 100, 127],
+        help="first octet of the routers' WAN addresses (127: loopback, so pinging them reaches this machine)",
+    )
     parser.add_argument("--duration", type=float, default=0.0, help="stop after N seconds (0: run until Ctrl-C)")
     parser.add_argument("--stats-every", type=float, default=10.0, help="print counters every N seconds (0: never)")
 
@@ -60,6 +67,7 @@ def config_from(args: argparse.Namespace, **extra: object) -> FleetConfig:
         "cwmp_version": args.cwmp,
         "connections": args.connections,
         "retry_min": args.retry_min,
+        "wan_octet": getattr(args, "wan_octet", 10),
     }
     values.update(extra)
     return FleetConfig(**values)  # type: ignore[arg-type]

@@ -242,6 +242,7 @@ class SimulatedCpe:
         "scenario",
         "serial",
         "sessions",
+        "wan_octet",
     )
 
     def __init__(
@@ -267,6 +268,7 @@ class SimulatedCpe:
         faults: FaultInjection | None = None,
         retry_min: float = 5.0,
         request_timeout: float = 30.0,
+        wan_octet: int = 10,
     ) -> None:
         self.serial = serial
         self.oui = oui
@@ -293,6 +295,7 @@ class SimulatedCpe:
         self.faults = faults or FaultInjection()
         self.retry_min = retry_min
         self.request_timeout = request_timeout
+        self.wan_octet = wan_octet
         self.events: list[tuple[str, str]] = [(BOOTSTRAP, ""), (BOOT, "")]
         self.changed: set[str] = set()
         self.pending_transfer: PendingTransfer | None = None
@@ -338,7 +341,7 @@ class SimulatedCpe:
         return f"02:{crc >> 24 & 0xFF:02x}:{crc >> 16 & 0xFF:02x}:{crc >> 8 & 0xFF:02x}:{crc & 0xFF:02x}:{index:02x}"
 
     def _new_ip(self) -> str:
-        return f"10.{self.rng.randint(64, 127)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
+        return f"{self.wan_octet}.{self.rng.randint(64, 127)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
 
     @property
     def acs_url(self) -> str:

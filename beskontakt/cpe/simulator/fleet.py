@@ -66,6 +66,7 @@ class FleetConfig:
     cwmp_version: str = "1-0"
     connections: int = 256  # HTTP connections to the ACS at most
     retry_min: float = 5.0
+    wan_octet: int = 10  # the routers' WAN addresses: 10.x.x.x, or 127.x.x.x (loopback: pingable here)
     request_timeout: float = 30.0
     seed: int = 1
 
@@ -143,6 +144,7 @@ class Fleet:
             faults=spec.faults,
             retry_min=c.retry_min,
             request_timeout=c.request_timeout,
+            wan_octet=c.wan_octet,
         )
 
     async def start(self) -> None:
