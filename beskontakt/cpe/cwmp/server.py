@@ -268,6 +268,9 @@ class AcsApp:
                         if connection is not None and slot.connection != connection:
                             self._move(slot, connection)
                         return slot
+                    # A session this process does not hold (ended, expired, or another ACS
+                    # process's): never guess it from the connection, which may carry another CPE.
+                    return None
         if connection is not None:
             key = self.connections.get(connection)
             if key is not None:

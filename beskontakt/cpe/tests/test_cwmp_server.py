@@ -484,3 +484,32 @@ def test_connection_request_with_digest() -> None:
 
     asyncio.run(main())
     assert listener.accepted == 1
+
+
+def test_two_cpes_on_one_connection_and_an_unknown_cookie() -> None:
+    """A proxy may carry several CPEs on one connection: an Inform opens its own session and
+    leaves the other alive; a cookie this process does not know never borrows the connection's session."""
+    backend = MemoryBackend()
+    app = AcsApp(backend, auth="none", secret=SECRET)
+    other = m.DeviceId("Acme", "00D09E", "HGW", "SN2")
+
+    async def main() -> None:
+        backend.enqueue(DEVICE_ID, m.GetParameterValues(names=["Device.DeviceInfo.UpTime"]))
+        # httpx's ASGI transport gives every request the same client address: one "connection".
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://acs") as first_client,
+            httpx.AsyncClient(transport=transport, base_url="http://acs") as second_client,
+        ):
+            first, second = Cpe(first_client, "http://acs"), Cpe(second_client, "http://acs")
+            assert isinstance(envelope(await first.post(inform())).message, m.InformResponse)
+            assert isinstance(envelope(await second.post(inform(device=other))).message, m.InformResponse)
+            # the first CPE's session survived the second one's Inform on the same connection
+            request = envelope(await first.post(None)).message
+            assert isinstance(request, m.GetParameterValues)
+            assert (await second.post(None)).status_code == 204
+            # a stale cookie (say, another ACS process's session): refused, not guessed
+            stale = await first_client.post("/", content=b"", headers={"Cookie": f"{app.cookie_name}=unknown-session"})
+            assert stale.status_code == 400
+
+    asyncio.run(main())
