@@ -14,8 +14,13 @@ Per Inform, on the event loop, no query is made one by one:
   tasks. The InformResponse goes out after the commit.
 * **Tasks only when there are some** — the queued-task check rides on that batch query, so
   several ACS worker processes stay correct without any shared memory: the database is
-  the only place that says whether a device has work. Claiming a task is a row update in
-  its own transaction (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL).
+  the only place that says whether a device has work. A session claims all its device's
+  runnable tasks at once through the same writer: one ``SELECT … FOR UPDATE SKIP LOCKED``
+  (PostgreSQL) and one UPDATE for every session claiming in that batch.
+* **Plain SQL where the ORM costs** — the parameter cache is written with multi-row
+  ``INSERT … ON CONFLICT DO UPDATE`` statements (PostgreSQL and SQLite), row updates with
+  one ``UPDATE … FROM (VALUES …)`` (PostgreSQL) or one ``executemany``; writability from
+  GetParameterNames is one UPDATE per batch.
 * **Presets** — matched in memory against the Inform's events; the list is reloaded every
   ``presets_ttl`` seconds.
 
@@ -154,6 +159,15 @@ class TaskResult:
 
 
 @dataclass
+class ClaimTasks:
+    """Claim every runnable queued task of a device (marked sent, oldest first) — in the batch."""
+
+    device_pk: int
+    events: list[str]
+    files_url: str
+
+
+@dataclass
 class SessionRecord:
     """A finished session for the log (written by the writer without waiting)."""
 
@@ -167,7 +181,7 @@ class SessionRecord:
     remote_addr: str
 
 
-WriterItem = PasswordLookup | DeviceLookup | InformUpdate | PresetResult | TaskResult | SessionRecord
+WriterItem = PasswordLookup | DeviceLookup | InformUpdate | PresetResult | TaskResult | ClaimTasks | SessionRecord
 HAS_TASKS, DISABLED = 1, 2  # flags flush() answers an InformUpdate with
 
 
@@ -177,9 +191,10 @@ def flush(items: list[WriterItem]) -> list[Any]:
     Every statement covers the whole batch: look-ups and registrations of devices not yet
     cached (a ``CachedDevice`` or None for each), one bulk update per set of changed Device
     fields, one upsert of all parameter values, credentials in bulk, session logs in bulk,
-    and one query for the devices with queued tasks.
+    one query for the devices with queued tasks, and one claim of the queued tasks asked for
+    (a list of ``(task pk, request, stores credentials)`` for each ``ClaimTasks``).
     """
-    from beskontakt.cpe.models import Device, DeviceParameter, DeviceSession, DeviceTask
+    from beskontakt.cpe.models import Device, DeviceSession, DeviceTask
 
     usernames = [item.username for item in items if isinstance(item, PasswordLookup)]
     passwords = _load_passwords(usernames) if usernames else {}
@@ -190,15 +205,20 @@ def flush(items: list[WriterItem]) -> list[Any]:
             found = _lookup_devices(lookups)
 
     fields: dict[int, dict[str, Any]] = {}
-    rows: dict[tuple[int, str], DeviceParameter] = {}
+    rows: dict[tuple[int, str], tuple[int, str, str, str, Any]] = {}
     informed: set[int] = set()
     credentials: dict[int, list[m.ParameterValue]] = {}
     sessions: list[SessionRecord] = []
     tasks: list[TaskResult] = []
+    claims: list[ClaimTasks] = []
     now = timezone.now()
+    stamps: dict[datetime, Any] = {}  # datetime → its database form
     for item in items:  # in order: a later value of the same device and path wins
         if isinstance(item, SessionRecord):
             sessions.append(item)
+            continue
+        if isinstance(item, ClaimTasks):
+            claims.append(item)
             continue
         if isinstance(item, DeviceLookup | PasswordLookup):
             continue
@@ -220,15 +240,19 @@ def flush(items: list[WriterItem]) -> list[Any]:
             values, at = item.values, now
             if item.credentials:
                 credentials[item.device_pk] = item.values
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = connection.ops.adapt_datetimefield_value(at)
         for value in values:
-            rows[(item.device_pk, value.name)] = DeviceParameter(
-                device_id=item.device_pk,
-                path=value.name[:255],
-                value=rpcs.shown_value(value.name, value.value),
-                xsd_type=(value.type or "xsd:string")[:32],
-                updated_at=at,
+            rows[(item.device_pk, value.name)] = (
+                item.device_pk,
+                value.name[:255],
+                rpcs.shown_value(value.name, value.value),
+                (value.type or "xsd:string")[:32],
+                stamp,
             )
     pending: set[int] = set()
+    claimed: dict[int, list[tuple[int, m.Message, bool]]] = {}
     disabled: set[int] = set()
     with transaction.atomic():
         groups: dict[tuple[str, ...], list[Device]] = {}
@@ -238,16 +262,13 @@ def flush(items: list[WriterItem]) -> list[Any]:
         for names, objs in groups.items():
             _update_rows(Device, objs, names)
         if rows:
-            DeviceParameter.objects.bulk_create(
-                list(rows.values()),
-                update_conflicts=True,
-                unique_fields=["device", "path"],
-                update_fields=["value", "xsd_type", "updated_at"],
-            )
+            _upsert_parameters(list(rows.values()))
         if credentials:
             _store_credentials_bulk(credentials)
         if tasks:
             _finish_tasks(tasks, now)
+        if claims:
+            claimed = _claim_tasks(claims, now)
         if informed:
             pending = set(
                 DeviceTask.objects.filter(device_id__in=list(informed), status=DeviceTask.Status.QUEUED)
@@ -285,21 +306,65 @@ def flush(items: list[WriterItem]) -> list[Any]:
             answers.append(found.get(item.inform.device.device_id[:200]))
         elif isinstance(item, PasswordLookup):
             answers.append(passwords.get(item.username))
+        elif isinstance(item, ClaimTasks):
+            answers.append(claimed.pop(item.device_pk, []))
         else:
             answers.append(None)
     return answers
 
 
 def _update_rows(model: Any, objs: list[Any], names: tuple[str, ...]) -> None:
-    """``UPDATE … SET <names> WHERE id = …`` for each object, as one parametrised statement run for
-    all rows (psycopg pipelines it) — ``bulk_update`` builds a CASE expression per row in Python,
-    which costs more than the rest of a session's work."""
+    """``UPDATE … SET <names> WHERE id = …`` for each object — ``bulk_update`` builds a CASE
+    expression per row in Python, which costs more than the rest of a session's work.
+
+    PostgreSQL: one ``UPDATE … FROM (VALUES …)`` per 1,000 rows (values cast to the columns'
+    types); elsewhere one parametrised statement run by ``executemany``.
+    """
     fields = [model._meta.get_field(name) for name in names]
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    table = connection.ops.quote_name(model._meta.db_table)
+    objs = list({obj.pk: obj for obj in objs}.values())  # the last of a row wins, as if run in order
     params = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objs]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)  # noqa: S608
+            return
+        columns = [connection.ops.quote_name(f.column) for f in fields]
+        assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+        row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields) + ", CAST(%s AS bigint))"
+        aliases = ", ".join([*columns, "id"])
+        for start in range(0, len(params), 1000):
+            chunk = params[start : start + 1000]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608
+                f"AS v({aliases}) WHERE t.id = v.id",
+                [part for values in chunk for part in values],
+            )
+
+
+def _upsert_parameters(rows: list[tuple[int, str, str, str, Any]]) -> None:
+    """Insert or update parameter-cache rows ``(device pk, path, value, type, updated_at in database
+    form)``: ``INSERT … VALUES (…), (…) ON CONFLICT (device_id, path) DO UPDATE``, one statement per
+    190 rows (PostgreSQL and SQLite alike; under SQLite's 999 parameters); ``writable`` is left
+    as it was. A later row of the same device and path wins (one statement may not touch a row twice)."""
+    from beskontakt.cpe.models import DeviceParameter
+
+    unique = list({(row[0], row[1]): row for row in rows}.values())
+    head = (
+        f"INSERT INTO {connection.ops.quote_name(DeviceParameter._meta.db_table)} "  # noqa: S608
+        "(device_id, path, value, xsd_type, updated_at) VALUES "
+    )
+    tail = (
+        " ON CONFLICT (device_id, path) DO UPDATE SET "
+        "value = EXCLUDED.value, xsd_type = EXCLUDED.xsd_type, updated_at = EXCLUDED.updated_at"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), 190):
+            chunk = unique[start : start + 190]
+            cursor.execute(
+                head + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)) + tail,
+                [part for row in chunk for part in row],
+            )
 
 
 def _task_values(item: TaskResult) -> list[m.ParameterValue]:
@@ -317,16 +382,19 @@ def _finish_tasks(items: list[TaskResult], now: datetime) -> None:
     from beskontakt.cpe.models import DeviceTask
 
     done = []
+    writable: list[tuple[int, list[m.ParameterInfo]]] = []
     for item in items:
         if isinstance(item.response, m.GetParameterValuesResponse) and isinstance(item.request, m.GetParameterValues):
             _drop_vanished(item.device_pk, item.request.names, item.response.parameters)
         elif isinstance(item.response, m.GetParameterNamesResponse):
-            _cache_writable(item.device_pk, item.response.parameters)
+            writable.append((item.device_pk, item.response.parameters))
         result = rpcs.result_of(item.request, item.response)
         # A Download is done when TransferComplete arrives (DownloadResponse status 1 = later).
         if isinstance(item.response, m.DownloadResponse) and item.response.status == 1:
             result["transfer"] = "pending"
         done.append(DeviceTask(pk=item.task_pk, status=DeviceTask.Status.DONE, finished_at=now, result=result))
+    if writable:
+        _cache_writable_bulk(writable)
     _update_rows(DeviceTask, done, ("status", "finished_at", "result"))
 
 
@@ -388,26 +456,21 @@ def _speed_test_payload() -> bytes:
 
 def _cache_values(device_pk: int, values: list[m.ParameterValue]) -> dict[str, Any]:
     """Upsert values into the parameter cache and the mirrored Device fields (sync)."""
-    from beskontakt.cpe.models import Device, DeviceParameter
+    from beskontakt.cpe.models import Device
 
-    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = {
-        item.name: DeviceParameter(
-            device_id=device_pk,
-            path=item.name[:255],
-            value=rpcs.shown_value(item.name, item.value),
-            xsd_type=(item.type or "xsd:string")[:32],
-            updated_at=now,
+        item.name: (
+            device_pk,
+            item.name[:255],
+            rpcs.shown_value(item.name, item.value),
+            (item.type or "xsd:string")[:32],
+            stamp,
         )
         for item in values
     }
     if rows:
-        DeviceParameter.objects.bulk_create(
-            list(rows.values()),
-            update_conflicts=True,
-            unique_fields=["device", "path"],
-            update_fields=["value", "xsd_type", "updated_at"],
-        )
+        _upsert_parameters(list(rows.values()))
     changed = device_fields({item.name: item.value for item in values})
     if changed:
         Device.objects.filter(pk=device_pk).update(**changed)
@@ -670,7 +733,7 @@ class DjangoHandler(BaseSessionHandler):
             # Every runnable task at once (one transaction); asked again when they are used up,
             # so tasks queued during the session still run in it.
             self.claimed.extend(
-                await self.backend.run_db(_claim_tasks, self.device.pk, self.events, self.backend.files_url)
+                await self.backend.writer.submit(ClaimTasks(self.device.pk, self.events, self.backend.files_url))
             )
             if not self.claimed:
                 self.has_tasks = False
@@ -919,49 +982,61 @@ def _load_file(name: str) -> FileAnswer | None:
     return path, "application/octet-stream"
 
 
-def _claim_tasks(device_pk: int, events: list[str], files_url: str) -> list[tuple[int, m.Message, bool]]:
-    """Mark every runnable queued task of the device sent (oldest first) and build their requests.
+def _claim_tasks(claims: list[ClaimTasks], now: datetime) -> dict[int, list[tuple[int, m.Message, bool]]]:
+    """Mark every runnable queued task of the claiming devices sent (oldest first), build their requests.
 
-    One transaction: expired tasks become "expired", tasks whose request cannot be built
-    "failed", the rest "sent".
+    Inside the batch's transaction, one statement each: the runnable tasks of all the devices
+    (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), expired tasks become "expired", tasks
+    whose request cannot be built "failed", the rest "sent". Device pk → its claimed tasks.
     """
     from django.db.models import F
 
     from beskontakt.cpe.models import DeviceTask
 
-    now = timezone.now()
-    claimed: list[tuple[int, m.Message, bool]] = []
-    with transaction.atomic():
-        query = (
-            DeviceTask.objects.filter(device_id=device_pk, status=DeviceTask.Status.QUEUED)
-            .filter(Q(wait_event="") | Q(wait_event__in=events))
-            .order_by("id")
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            query = query.select_for_update(skip_locked=True)
-        expired, failed = [], []
-        for task in query:
-            if task.expires_at is not None and task.expires_at <= now:
-                expired.append(task.pk)
-                continue
-            try:
-                request = rpcs.build_request(task.rpc, task.arguments, files_url=files_url)
-            except (ValueError, KeyError, TypeError) as exc:
-                task.status = DeviceTask.Status.FAILED
-                task.finished_at = now
-                task.fault_code = cwmp_faults.INTERNAL_ERROR
-                task.fault_string = f"cannot build the request: {exc}"[:500]
-                failed.append(task)
-                continue
-            claimed.append((task.pk, request, bool(task.arguments.get("credentials"))))
-        if expired:
-            DeviceTask.objects.filter(pk__in=expired).update(status=DeviceTask.Status.EXPIRED, finished_at=now)
-        if failed:
-            DeviceTask.objects.bulk_update(failed, ["status", "finished_at", "fault_code", "fault_string"])
-        if claimed:
-            DeviceTask.objects.filter(pk__in=[pk for pk, _, _ in claimed]).update(
-                status=DeviceTask.Status.SENT, sent_at=now, attempts=F("attempts") + 1
+    events_of = {item.device_pk: (set(item.events), item.files_url) for item in claims}
+    events = sorted(set().union(*(found for found, _ in events_of.values())))
+    query = (
+        DeviceTask.objects.filter(device_id__in=list(events_of), status=DeviceTask.Status.QUEUED)
+        .filter(Q(wait_event="") | Q(wait_event__in=events))
+        .order_by("id")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        query = query.select_for_update(skip_locked=True)
+    claimed: dict[int, list[tuple[int, m.Message, bool]]] = {}
+    expired: list[int] = []
+    failed: list[DeviceTask] = []
+    for pk, device_pk, rpc, arguments, wait_event, expires_at in query.values_list(
+        "id", "device_id", "rpc", "arguments", "wait_event", "expires_at"
+    ):
+        device_events, files_url = events_of[device_pk]
+        if wait_event and wait_event not in device_events:
+            continue
+        if expires_at is not None and expires_at <= now:
+            expired.append(pk)
+            continue
+        try:
+            request = rpcs.build_request(rpc, arguments, files_url=files_url)
+        except (ValueError, KeyError, TypeError) as exc:
+            failed.append(
+                DeviceTask(
+                    pk=pk,
+                    status=DeviceTask.Status.FAILED,
+                    finished_at=now,
+                    fault_code=cwmp_faults.INTERNAL_ERROR,
+                    fault_string=f"cannot build the request: {exc}"[:500],
+                )
             )
+            continue
+        stores = bool(arguments.get("credentials")) if isinstance(arguments, dict) else False
+        claimed.setdefault(device_pk, []).append((pk, request, stores))
+    if expired:
+        DeviceTask.objects.filter(pk__in=expired).update(status=DeviceTask.Status.EXPIRED, finished_at=now)
+    if failed:
+        _update_rows(DeviceTask, failed, ("status", "finished_at", "fault_code", "fault_string"))
+    if claimed:
+        DeviceTask.objects.filter(pk__in=[pk for tasks in claimed.values() for pk, _, _ in tasks]).update(
+            status=DeviceTask.Status.SENT, sent_at=now, attempts=F("attempts") + 1
+        )
     return claimed
 
 
@@ -974,14 +1049,38 @@ def _requeue_all(pks: list[int]) -> None:
 
 def _cache_writable(device_pk: int, infos: list[m.ParameterInfo]) -> None:
     """Note which cached parameters are writable (from GetParameterNames)."""
+    _cache_writable_bulk([(device_pk, infos)])
+
+
+def _cache_writable_bulk(answers: list[tuple[int, list[m.ParameterInfo]]]) -> None:
+    """Note which cached parameters are writable, for several GetParameterNames answers at once:
+    one ``UPDATE … WHERE (device_id, path) IN (…)`` per flag (and per 400 rows); rows not cached
+    yet are not created."""
     from beskontakt.cpe.models import DeviceParameter
 
-    for flag in (True, False):
-        names = [info.name[:255] for info in infos if info.writable is flag and not info.name.endswith(".")]
-        for start in range(0, len(names), 500):
-            DeviceParameter.objects.filter(device_id=device_pk, path__in=names[start : start + 500]).update(
-                writable=flag
+    table = connection.ops.quote_name(DeviceParameter._meta.db_table)
+    with connection.cursor() as cursor:
+        for flag in (True, False):
+            pairs = list(
+                dict.fromkeys(
+                    (device_pk, info.name[:255])
+                    for device_pk, infos in answers
+                    for info in infos
+                    if info.writable is flag and not info.name.endswith(".")
+                )
             )
+            for start in range(0, len(pairs), 400):
+                chunk = pairs[start : start + 400]
+                rows = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"UPDATE {table} SET writable = %s WHERE (device_id, path) IN ({rows})",  # noqa: S608
+                    [flag, *(part for pair in chunk for part in pair)],
+                )
+
+
+def _like_prefix(prefix: str) -> str:
+    """A ``LIKE … ESCAPE '!'`` pattern for the paths under ``prefix``."""
+    return prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
 
 
 def _drop_vanished(device_pk: int, asked: list[str], values: list[m.ParameterValue]) -> None:
@@ -989,20 +1088,33 @@ def _drop_vanished(device_pk: int, asked: list[str], values: list[m.ParameterVal
 
     A partial path (``...AssociatedDevice.``) answers with every instance that exists now:
     instances the cache still holds from earlier (a Wi-Fi client that left) are gone.
+    One DELETE per partial path (no query when only full names were asked).
     """
     from beskontakt.cpe.models import DeviceParameter
 
-    present = {item.name for item in values}
-    for prefix in (name for name in asked if name.endswith(".")):
-        stale = [
-            path
-            for path in DeviceParameter.objects.filter(device_id=device_pk, path__startswith=prefix).values_list(
-                "path", flat=True
+    prefixes = [name for name in asked if name.endswith(".")]
+    if not prefixes:
+        return
+    table = connection.ops.quote_name(DeviceParameter._meta.db_table)
+    with connection.cursor() as cursor:
+        for prefix in prefixes:
+            present = sorted({item.name[:255] for item in values if item.name.startswith(prefix)})
+            if len(present) > 500:  # too many to list in one statement: compare in Python
+                stale = [
+                    path
+                    for path in DeviceParameter.objects.filter(
+                        device_id=device_pk, path__startswith=prefix
+                    ).values_list("path", flat=True)
+                    if path not in present
+                ]
+                for start in range(0, len(stale), 500):
+                    DeviceParameter.objects.filter(device_id=device_pk, path__in=stale[start : start + 500]).delete()
+                continue
+            keep = f" AND path NOT IN ({', '.join(['%s'] * len(present))})" if present else ""
+            cursor.execute(
+                f"DELETE FROM {table} WHERE device_id = %s AND path LIKE %s ESCAPE '!'{keep}",  # noqa: S608
+                [device_pk, _like_prefix(prefix), *present],
             )
-            if path not in present
-        ]
-        if stale:
-            DeviceParameter.objects.filter(device_id=device_pk, path__in=stale).delete()
 
 
 def _split_done(pk: int, values: list[m.ParameterValue], missing: list[str]) -> None:
