@@ -298,6 +298,9 @@ ACS_BOOTSTRAP_POLICY = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_POLICY", "accept
 # The factory password unknown devices log in with under "accept" (a Digest login can only be
 # checked against a password the ACS knows); the default preset then gives each its own.
 ACS_BOOTSTRAP_PASSWORD = os.environ.get("BESKONTAKT_ACS_BOOTSTRAP_PASSWORD", "")
+# Open CWMP sessions one ACS process holds before it answers 503 with Retry-After (admission
+# control: on a small machine lower it, so that a storm of CPEs waits outside, not in a queue).
+ACS_MAX_SESSIONS = int(os.environ.get("BESKONTAKT_ACS_MAX_SESSIONS", "20000"))
 # How long session logs and finished device tasks are kept.
 CPE_SESSION_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_SESSION_RETENTION_DAYS", "7"))
 CPE_TASK_RETENTION_DAYS = int(os.environ.get("BESKONTAKT_CPE_TASK_RETENTION_DAYS", "90"))

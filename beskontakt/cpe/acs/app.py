@@ -24,9 +24,13 @@ from beskontakt.cpe.cwmp.server import AcsApp  # noqa: E402
 def make_app(backend: DjangoBackend | None = None, **options: object) -> AcsApp:
     """An ``AcsApp`` over ``backend`` (a new ``DjangoBackend`` by default)."""
     secret = hashlib.sha256(b"beskontakt-acs-nonce:" + settings.SECRET_KEY.encode()).digest()
-    config: dict[str, object] = {"auth": os.environ.get("BESKONTAKT_ACS_AUTH", "digest"), "secret": secret}
+    config: dict[str, object] = {
+        "auth": os.environ.get("BESKONTAKT_ACS_AUTH", "digest"),
+        "secret": secret,
+        "max_sessions": settings.ACS_MAX_SESSIONS,
+    }
     config.update(options)
-    return AcsApp(backend or DjangoBackend(), **config)  # type: ignore[arg-type]
+    return AcsApp(backend or DjangoBackend(max_open_sessions=settings.ACS_MAX_SESSIONS), **config)  # type: ignore[arg-type]
 
 
 application = make_app()
