@@ -1,6 +1,7 @@
 """The device's own network work: IPPing, DownloadDiagnostics and file Downloads.
 
-IPPing pings for real only loopback addresses (icmplib, then the system's ``ping``);
+IPPing pings for real only loopback addresses (``beskontakt.network.ping``: icmplib, then the
+system's ``ping``);
 anything else is answered by the scenario or as unreachable, so a simulated fleet never
 floods the network. Downloads are real HTTP transfers with aiohttp, timed to the
 microsecond for BOMTime/EOMTime.
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
+
+from beskontakt.network.ping import ping as access_ping
 
 from .digest import basic_authorization
 from .errors import (
@@ -58,39 +59,11 @@ async def ping(host: str, count: int, timeout_ms: int) -> PingResult:
     count = max(1, min(count, 20))
     if not is_loopback(host):
         return PingResult("Complete", 0, count)
-    try:
-        import icmplib
-
-        reply = await icmplib.async_ping(
-            host, count=count, interval=0.05, timeout=max(timeout_ms, 100) / 1000, privileged=True
-        )
-        return _result(count, reply.packets_received, reply.avg_rtt, reply.min_rtt, reply.max_rtt)
-    except Exception:  # noqa: S110 - no raw sockets here: the system's ping next
-        pass
-    binary = shutil.which("ping")
-    if binary is None:
+    # the access network's own ping (icmplib, falling back to the system's ping)
+    reply = await asyncio.to_thread(access_ping, host, count=count, interval=0.05, timeout=max(timeout_ms, 100) / 1000)
+    if reply.error and not reply.received:  # could not ping at all (no raw socket, no ping program)
         return PingResult("Error_Internal")
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-n",
-        "-c",
-        str(count),
-        "-i",
-        "0.2",
-        "-W",
-        str(max(1, timeout_ms // 1000)),
-        host,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    output, _ = await process.communicate()
-    text = output.decode(errors="replace")
-    received = re.search(r"(\d+) (?:packets )?received", text)
-    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)", text)
-    got = int(received.group(1)) if received else 0
-    if rtt:
-        return _result(count, got, float(rtt.group(2)), float(rtt.group(1)), float(rtt.group(3)))
-    return _result(count, got, 0, 0, 0)
+    return _result(count, reply.received, reply.avg_ms or 0, reply.min_ms or 0, reply.max_ms or 0)
 
 
 def _result(count: int, received: int, avg: float, low: float, high: float) -> PingResult:
